@@ -1,0 +1,82 @@
+package lineage
+
+// Result is the lineage of every workbook of a snapshot against a manifest.
+// Lists are sorted so that equal inputs give equal results.
+type Result struct {
+	// Workbooks is sorted by workbook LUID.
+	Workbooks []WorkbookLineage
+	// Unmatched holds every upstream table that matched no dbt node, sorted
+	// by workbook LUID, then data source, then table.
+	Unmatched []UnmatchedTable
+}
+
+// WorkbookLineage is what one workbook reads, as dbt nodes.
+type WorkbookLineage struct {
+	WorkbookLUID string
+	// DependsOn holds the unique IDs of the models, seeds, snapshots and
+	// sources the workbook reads, sorted and without duplicates.
+	DependsOn []string
+	// Matches records each upstream table that matched, for the run report.
+	Matches []Match
+	// Extracts are the extracts the workbook uses, for staleness.
+	Extracts []ExtractRef
+}
+
+// TableRef names an upstream table and where the workbook reads it from.
+type TableRef struct {
+	// Datasource is the data source name; DatasourceID its Metadata API id
+	// (embedded) or LUID (published).
+	Datasource   string
+	DatasourceID string
+	Published    bool
+	// Table is the table as Tableau reported it, "db.schema.table" where
+	// known; FromCustomSQL marks tables read from a custom SQL query.
+	Table         string
+	FromCustomSQL bool
+}
+
+// Match is one upstream table and the dbt nodes it is.
+type Match struct {
+	TableRef
+	// UniqueIDs holds every dbt node that is this relation; two nodes
+	// that really are the same relation are both reported.
+	UniqueIDs []string
+	// SchemaOnly is true when the table had no database and matched on
+	// schema and name alone, which is done only when that match is unique.
+	SchemaOnly bool
+}
+
+// Reason says why an upstream table matched nothing.
+type Reason string
+
+// Reasons for an unmatched table.
+const (
+	ReasonNoRelation Reason = "no_relation" // no dbt node or source is this table
+	ReasonAmbiguous  Reason = "ambiguous"   // schema.table fits several nodes and no database was given
+	ReasonEphemeral  Reason = "ephemeral"   // the only node of that name is ephemeral
+	ReasonDisabled   Reason = "disabled"    // the only node of that name is disabled
+	ReasonUnparsed   Reason = "unparsed_sql" // custom SQL whose tables could not be read
+)
+
+// UnmatchedTable is an upstream table that matched no dbt node.
+type UnmatchedTable struct {
+	WorkbookLUID string
+	TableRef
+	Reason Reason
+	// Candidates holds the unique IDs that made a match ambiguous, or the
+	// ephemeral or disabled node that was found.
+	Candidates []string `json:",omitempty"`
+}
+
+// ExtractRef is an extract a workbook uses: an embedded data source with
+// extracts, or a published data source with extracts.
+type ExtractRef struct {
+	// LUID is the workbook LUID for an embedded extract (Tableau refreshes
+	// embedded extracts through their workbook) or the published data
+	// source's LUID.
+	LUID      string
+	Published bool
+	Name      string
+	// DatasourceID is the Metadata API id of the embedded data source.
+	DatasourceID string
+}
