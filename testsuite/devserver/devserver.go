@@ -45,7 +45,7 @@ type Options struct {
 	// Output receives the server's own log (warnings and errors); nil
 	// discards it.
 	Output io.Writer
-	// StartTimeout bounds the wait for the server to answer; 0 means 60s.
+	// StartTimeout bounds the wait for the server to respond; 0 means 60s.
 	StartTimeout time.Duration
 	Logger       *slog.Logger
 }
@@ -66,9 +66,11 @@ type Server struct {
 	stopOnce sync.Once
 	stopErr  error
 	logger   *slog.Logger
+	// tail keeps the end of the server's output for start errors.
+	tail tailBuffer
 }
 
-// Start runs a dev server and returns once it answers health checks and
+// Start runs a dev server and returns once it passes health checks and
 // the default namespace is ready.
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	logger := opts.Logger
@@ -126,9 +128,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.Address = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 
-	out := opts.Output
-	if out == nil {
-		out = io.Discard
+	var out io.Writer = &s.tail
+	if opts.Output != nil {
+		out = io.MultiWriter(opts.Output, &s.tail)
 	}
 	// The server does not inherit ctx: it lives until Stop, not until the
 	// start request ends.
@@ -160,7 +162,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// waitReady polls the frontend until it answers and the default namespace
+// waitReady polls the frontend until it responds and the default namespace
 // can be described, which is when workflows can start.
 func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -170,7 +172,7 @@ func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
 	for {
 		select {
 		case <-s.done:
-			return fmt.Errorf("dev server exited before it was ready (%v); rerun with its output shown to see why", s.waitErr)
+			return fmt.Errorf("dev server at %s exited before it was ready (%v); its last output:\n%s", s.Address, s.waitErr, s.tail.String())
 		default:
 		}
 
@@ -181,7 +183,7 @@ func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
 
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("dev server at %s did not answer within %s: %w", s.Address, timeout, lastErr)
+			return fmt.Errorf("dev server at %s did not respond within %s: %w", s.Address, timeout, lastErr)
 		case <-s.done:
 		case <-time.After(200 * time.Millisecond):
 		}
@@ -259,7 +261,8 @@ func (s *Server) Done() <-chan struct{} {
 
 // portOrFree returns port, or a free loopback port when port is 0. The port
 // is released before the server binds it, so another process could take it
-// in between; Start then fails and says which address was busy.
+// in between. Start then fails with the server's last output, which names
+// the busy address.
 func portOrFree(port int) (int, error) {
 	if port != 0 {
 		return port, nil
@@ -285,4 +288,26 @@ func PortFree(port int) bool {
 	}
 	l.Close()
 	return true
+}
+
+// tailBuffer keeps the last 4 KiB written to it.
+type tailBuffer struct {
+	mu   sync.Mutex
+	data []byte
+}
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.data = append(b.data, p...)
+	if excess := len(b.data) - 4096; excess > 0 {
+		b.data = b.data[excess:]
+	}
+	return len(p), nil
+}
+
+func (b *tailBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.data)
 }

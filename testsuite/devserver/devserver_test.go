@@ -66,7 +66,7 @@ func TestStartServesUI(t *testing.T) {
 	if srv.UIURL == "" {
 		t.Fatal("UIURL is empty with UI set")
 	}
-	// The UI may come up a moment after the frontend answers.
+	// The UI may come up a moment after the frontend is ready.
 	var lastErr error
 	for range 50 {
 		resp, err := http.Get(srv.UIURL)

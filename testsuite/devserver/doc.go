@@ -6,6 +6,6 @@
 //	GOBIN=<repository>/bin go install github.com/temporalio/cli/cmd/temporal@v1.5.1
 //
 // when <repository>/bin/temporal is missing, so a fresh clone needs only Go.
-// The server listens on 127.0.0.1 only, on free ports unless told otherwise,
-// and keeps its state in a SQLite file.
+// The server listens on 127.0.0.1 only, on free ports unless the caller
+// gives fixed ones, and keeps its state in a SQLite file.
 package devserver
