@@ -5,81 +5,100 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
-)
 
-// Activity names of the refresh trigger, registered by the worker.
-const (
-	FindStaleExtractsActivity     = "FindStaleExtracts"
-	StartExtractRefreshesActivity = "StartExtractRefreshes"
+	"github.com/autoexposures/autoexposures/activities"
+	"github.com/autoexposures/autoexposures/internal/store"
 )
 
 // RefreshTrigger is what a finished dbt run hands to the refresh trigger:
-// the run ID and the store references (content hashes) of the artifacts.
+// the run ID and the store references of its artifacts and of the Tableau
+// snapshot that lineage was computed against.
 type RefreshTrigger struct {
-	DbtRunID      string
-	ManifestRef   string
-	SnapshotRef   string
-	RunResultsRef string
+	DbtRunID   string
+	Manifest   store.Ref
+	Snapshot   store.Ref
+	RunResults store.Ref
 }
 
 // RefreshTriggerResult summarises what the trigger found and started.
 type RefreshTriggerResult struct {
 	// Disabled is true when refreshing is switched off.
-	Disabled bool
-	// Stale is the number of stale extracts found, before filters.
-	Stale int
-	// Started holds the refresh workflow IDs started or attached to.
-	Started []string `json:",omitempty"`
-	// ReportPath is the stale list written next to the exposures file.
+	Disabled bool `json:",omitempty"`
+	// Stale counts the stale extracts found; OutOfScope those outside the
+	// refresh collections and projects.
+	Stale      int
+	OutOfScope int `json:",omitempty"`
+	// Ignored counts errored or skipped run results, which made nothing
+	// stale.
+	Ignored int `json:",omitempty"`
+	// Refreshes holds the IDs of the refresh workflows started or attached
+	// to.
+	Refreshes []string `json:",omitempty"`
+	// ReportPath is the file that lists the stale extracts.
 	ReportPath string `json:",omitempty"`
 }
 
-// startStaleRefreshes finds the extracts the run made stale and starts one
-// refresh workflow per extract.
+// startStaleRefreshes finds the extracts that the run made stale, writes
+// the stale list next to the exposures file and starts one
+// ExposureRefreshWorkflow per extract, with the ID refresh-<extract LUID>.
+//
+// The refresh workflows are started by an activity with the Temporal client
+// and the USE_EXISTING conflict policy, because child workflow options
+// cannot attach to a running workflow: a second trigger for an extract whose
+// refresh still runs joins that refresh instead of queueing another. The
+// refreshes outlive the caller, which does not wait for them.
 func startStaleRefreshes(ctx workflow.Context, in RefreshTrigger) (RefreshTriggerResult, error) {
+	logger := workflow.GetLogger(ctx)
+	if in.RunResults.IsZero() {
+		logger.Info("no run results, so no stale extracts", "dbt_run_id", in.DbtRunID)
+		return RefreshTriggerResult{}, nil
+	}
+
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 5 * time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5},
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			MaximumInterval:        time.Minute,
+			MaximumAttempts:        5,
+			NonRetryableErrorTypes: []string{activities.ErrTypeRefreshInvalid},
+		},
 	})
 
-	var found StaleExtracts
-	if err := workflow.ExecuteActivity(ctx, FindStaleExtractsActivity, in).Get(ctx, &found); err != nil {
+	var found activities.FindStaleResult
+	err := workflow.ExecuteActivity(ctx, activities.FindStaleExtractsName, activities.FindStaleInput{
+		DbtRunID:   in.DbtRunID,
+		Manifest:   in.Manifest,
+		Snapshot:   in.Snapshot,
+		RunResults: in.RunResults,
+	}).Get(ctx, &found)
+	if err != nil {
 		return RefreshTriggerResult{}, err
 	}
 
-	res := RefreshTriggerResult{Disabled: found.Disabled, Stale: found.Stale, ReportPath: found.ReportPath}
+	res := RefreshTriggerResult{
+		Disabled:   found.Disabled,
+		Stale:      found.Stale,
+		OutOfScope: found.OutOfScope,
+		Ignored:    found.Ignored,
+		ReportPath: found.ReportPath,
+	}
+	logger.Info("stale extracts found", "dbt_run_id", in.DbtRunID, "stale", found.Stale,
+		"out_of_scope", found.OutOfScope, "refresh_disabled", found.Disabled, "report_path", found.ReportPath)
 	if found.Disabled || len(found.Refreshes) == 0 {
 		return res, nil
 	}
 
-	var started StartedRefreshes
-	if err := workflow.ExecuteActivity(ctx, StartExtractRefreshesActivity, found.Refreshes).Get(ctx, &started); err != nil {
+	var started activities.StartRefreshesResult
+	err = workflow.ExecuteActivity(ctx, activities.StartExtractRefreshesName, activities.StartRefreshesInput{
+		Requests: found.Refreshes,
+	}).Get(ctx, &started)
+	if err != nil {
 		return res, err
 	}
-	res.Started = started.WorkflowIDs
+
+	for _, s := range started.Workflows {
+		res.Refreshes = append(res.Refreshes, s.WorkflowID)
+		logger.Info("extract refresh running", "dbt_run_id", in.DbtRunID, "workflow_id", s.WorkflowID, "run_id", s.RunID)
+	}
 	return res, nil
-}
-
-// StaleExtracts is the result of the FindStaleExtracts activity.
-type StaleExtracts struct {
-	Disabled   bool
-	Stale      int
-	ReportPath string
-	Refreshes  []RefreshInput
-}
-
-// StartedRefreshes is the result of the StartExtractRefreshes activity.
-type StartedRefreshes struct {
-	WorkflowIDs []string
-}
-
-// RefreshInput is the input of ExposureRefreshWorkflow.
-type RefreshInput struct {
-	ExtractLUID string
-	// Kind is "workbook" or "datasource".
-	Kind        string
-	Name        string
-	DbtRunID    string
-	Models      []string
-	MinInterval time.Duration
 }
