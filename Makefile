@@ -1,0 +1,19 @@
+# Shortcuts for local work; CI runs .ci/run, which needs no make.
+.PHONY: demo test e2e vet temporal
+
+demo:
+	go run ./starter demo
+
+test:
+	go test -timeout 45m ./...
+
+e2e:
+	go test -timeout 30m -v ./testsuite/e2e/
+
+vet:
+	go vet ./...
+
+# The harness installs the CLI on first use; this builds it ahead of time.
+temporal: bin/temporal
+bin/temporal:
+	GOBIN=$(CURDIR)/bin go install github.com/temporalio/cli/cmd/temporal@v1.5.1
