@@ -1,0 +1,454 @@
+package exposures
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/autoexposures/autoexposures/internal/dbt"
+	"github.com/autoexposures/autoexposures/internal/lineage"
+	"github.com/autoexposures/autoexposures/internal/tableau"
+)
+
+// DefaultMaturity is the maturity of a generated exposure when neither the
+// input nor the curation file sets one.
+const DefaultMaturity = "medium"
+
+// DefaultFilePath is where the exposures file is assumed to sit in the dbt
+// project when Input.FilePath is empty. It only shows in the enriched
+// manifest's path fields.
+const DefaultFilePath = "models/autoexposures.yml"
+
+// Generator names the program in the header of the YAML file and in the
+// meta of each exposure.
+const Generator = "autoexposures"
+
+// Tags are the tags of every generated exposure.
+var Tags = []string{"autoexposures", "tableau"}
+
+// Input is what Generate builds exposures from.
+type Input struct {
+	Manifest *dbt.Manifest
+	Snapshot *tableau.Snapshot
+	// Curation may be nil: every workbook, no overrides.
+	Curation *Curation
+	// Previous is the YAML file written last time, for the added, changed
+	// and removed lists of the report. It may be nil.
+	Previous []byte
+	// RunResults, when set, adds the extracts made stale by that dbt run to
+	// the report.
+	RunResults *dbt.RunResults
+	// DefaultMaturity overrides DefaultMaturity; the curation file's
+	// defaults override both.
+	DefaultMaturity string
+	// FilePath is the exposures file's path inside the dbt project, for the
+	// enriched manifest. Empty means DefaultFilePath.
+	FilePath string
+}
+
+// Output is the result of Generate.
+type Output struct {
+	// YAML is the exposures file content.
+	YAML   []byte
+	Report Report
+	// Lineage is the lineage the exposures were built from.
+	Lineage *lineage.Result
+	// Exposures are the generated exposures, sorted by name.
+	Exposures []Exposure
+
+	manifest *dbt.Manifest
+	filePath string
+}
+
+// Exposure is one generated exposure.
+type Exposure struct {
+	Name        string
+	Label       string
+	Maturity    string
+	URL         string
+	Description string
+	Owner       Owner
+	// DependsOn holds the rendered depends_on entries, sorted.
+	DependsOn []string
+	// NodeIDs holds the unique IDs of what it depends on, sorted.
+	NodeIDs []string
+
+	WorkbookLUID string
+	Project      string
+	// Collections holds the names of the collections that hold the
+	// workbook, sorted.
+	Collections []string
+
+	refs []depRef
+}
+
+// build turns a lineage result into exposures. It does not modify the
+// manifest, the snapshot or the result.
+func build(in Input, res *lineage.Result) (*Output, error) {
+	if in.Manifest == nil {
+		return nil, errors.New("generating exposures: no manifest given")
+	}
+	if in.Snapshot == nil {
+		return nil, errors.New("generating exposures: no Tableau snapshot given")
+	}
+	if res == nil {
+		res = &lineage.Result{}
+	}
+	m, snap := in.Manifest, in.Snapshot
+	idx := newManifestIndex(m)
+
+	collectionNames := make(map[string]string, len(snap.Collections))
+	for _, c := range snap.Collections {
+		collectionNames[c.LUID] = c.Name
+	}
+	lineageByLUID := make(map[string]lineage.WorkbookLineage, len(res.Workbooks))
+	for _, wl := range res.Workbooks {
+		lineageByLUID[wl.WorkbookLUID] = wl
+	}
+
+	workbooks := slices.Clone(snap.Workbooks)
+	slices.SortFunc(workbooks, func(a, b tableau.Workbook) int { return cmp.Compare(a.LUID, b.LUID) })
+
+	report := newReport()
+	maturity := cmp.Or(curationDefaults(in.Curation).Maturity, in.DefaultMaturity, DefaultMaturity)
+	if !slices.Contains(maturities, maturity) {
+		return nil, fmt.Errorf("generating exposures: invalid default maturity %q: use high, medium or low", maturity)
+	}
+
+	// Decide which workbooks get an exposure.
+	type candidate struct {
+		wb       tableau.Workbook
+		override Override
+		refs     []depRef
+		nodeIDs  []string
+	}
+	var candidates []candidate
+	for i, wb := range workbooks {
+		if i > 0 && wb.LUID == workbooks[i-1].LUID {
+			return nil, fmt.Errorf("generating exposures: workbook %s appears twice in the snapshot", wb.LUID)
+		}
+		if why := in.Curation.excludedBy(wb, collectionNames); why != "" {
+			report.skip(wb, SkipCurated, why)
+			continue
+		}
+		if id, ok := idx.handWritten(wb); ok {
+			report.skip(wb, SkipHandWritten, "the manifest has "+id+" for this workbook")
+			continue
+		}
+
+		var override Override
+		if in.Curation != nil {
+			override = in.Curation.Workbooks[wb.LUID]
+		}
+		refs, nodeIDs, err := idx.dependencies(lineageByLUID[wb.LUID].DependsOn, override, in.Curation)
+		if err != nil {
+			return nil, err
+		}
+		if len(refs) == 0 {
+			report.skip(wb, SkipNoDependencies, "no upstream table matched a dbt model, seed, snapshot or source")
+			continue
+		}
+		candidates = append(candidates, candidate{wb: wb, override: override, refs: refs, nodeIDs: nodeIDs})
+	}
+
+	reqs := make([]nameRequest, len(candidates))
+	for i, c := range candidates {
+		reqs[i] = nameRequest{WorkbookLUID: c.wb.LUID, WorkbookName: c.wb.Name, FixedName: c.override.Name, FixedNameLine: c.override.Line}
+	}
+	names, err := assignNames(reqs, idx.reservedNames)
+	if err != nil {
+		return nil, fmt.Errorf("generating exposures: %w", err)
+	}
+
+	exposures := make([]Exposure, 0, len(candidates))
+	for _, c := range candidates {
+		exposures = append(exposures, newExposure(c.wb, names[c.wb.LUID], c.override, in.Curation, maturity, collectionNames, c.refs, c.nodeIDs))
+	}
+	slices.SortFunc(exposures, func(a, b Exposure) int { return cmp.Compare(a.Name, b.Name) })
+
+	configForm := metaUnderConfig(m.DbtVersion)
+	data, err := renderFile(exposures, configForm)
+	if err != nil {
+		return nil, fmt.Errorf("generating exposures: %w", err)
+	}
+
+	report.fill(exposures, res, in.Previous, configForm)
+
+	return &Output{
+		YAML:      data,
+		Report:    *report,
+		Lineage:   res,
+		Exposures: exposures,
+		manifest:  m,
+		filePath:  cmp.Or(in.FilePath, DefaultFilePath),
+	}, nil
+}
+
+func curationDefaults(c *Curation) Defaults {
+	if c == nil {
+		return Defaults{}
+	}
+	return c.Defaults
+}
+
+func newExposure(wb tableau.Workbook, name string, o Override, c *Curation, maturity string,
+	collectionNames map[string]string, refs []depRef, nodeIDs []string) Exposure {
+	var collections []string
+	for _, luid := range wb.Collections {
+		collections = append(collections, cmp.Or(collectionNames[luid], luid))
+	}
+	slices.Sort(collections)
+	collections = slices.Compact(collections)
+
+	// Dashboards are sorted here too, because the snapshot may not be
+	// normalized.
+	sorted := wb
+	sorted.Dashboards = slices.Clone(wb.Dashboards)
+	slices.SortFunc(sorted.Dashboards, func(a, b tableau.Dashboard) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+	})
+
+	owner := Owner{Name: cmp.Or(wb.Owner.Name, wb.Owner.Username), Email: wb.Owner.Email}
+	if owner.Name == "" && owner.Email == "" {
+		owner = curationDefaults(c).Owner
+	}
+	if o.Owner != (Owner{}) {
+		owner = o.Owner
+	}
+	if owner.Name == "" && owner.Email == "" {
+		// dbt requires a name or an email.
+		owner.Name = "unknown"
+	}
+
+	deps := make([]string, len(refs))
+	for i, r := range refs {
+		deps[i] = r.String()
+	}
+
+	return Exposure{
+		Name:         name,
+		Label:        cmp.Or(o.Label, wb.Name),
+		Maturity:     cmp.Or(o.Maturity, maturity),
+		URL:          wb.WebURL,
+		Description:  cmp.Or(o.Description, describeWorkbook(sorted, collections)),
+		Owner:        owner,
+		DependsOn:    deps,
+		NodeIDs:      nodeIDs,
+		WorkbookLUID: wb.LUID,
+		Project:      wb.ProjectName,
+		Collections:  collections,
+		refs:         refs,
+	}
+}
+
+// manifestIndex looks up the manifest's nodes, sources and exposures.
+type manifestIndex struct {
+	m       *dbt.Manifest
+	nodes   map[string]dbt.Node
+	sources map[string]dbt.Source
+	// refNodes maps "package.name" and "name" (root project, or any package
+	// where the name is unique) to unique IDs; versions are handled apart.
+	refNodes map[string][]string
+	// handWrittenByURL and handWrittenByLUID find exposures a person wrote.
+	handWrittenByURL  map[string]string
+	handWrittenByLUID map[string]string
+	reservedNames     map[string]bool
+}
+
+func newManifestIndex(m *dbt.Manifest) *manifestIndex {
+	idx := &manifestIndex{
+		m:                 m,
+		nodes:             make(map[string]dbt.Node, len(m.Nodes)),
+		sources:           make(map[string]dbt.Source, len(m.Sources)),
+		refNodes:          make(map[string][]string),
+		handWrittenByURL:  make(map[string]string),
+		handWrittenByLUID: make(map[string]string),
+		reservedNames:     make(map[string]bool),
+	}
+	for _, n := range m.Nodes {
+		idx.nodes[n.UniqueID] = n
+		idx.refNodes[n.PackageName+"."+n.Name] = append(idx.refNodes[n.PackageName+"."+n.Name], n.UniqueID)
+		idx.refNodes[n.Name] = append(idx.refNodes[n.Name], n.UniqueID)
+	}
+	for _, s := range m.Sources {
+		idx.sources[s.UniqueID] = s
+	}
+	for _, e := range m.Exposures {
+		if isGenerated(e.Meta) {
+			continue
+		}
+		if e.PackageName == "" || e.PackageName == m.ProjectName {
+			idx.reservedNames[e.Name] = true
+		}
+		if u := normalizeURL(e.URL); u != "" {
+			idx.handWrittenByURL[u] = e.UniqueID
+		}
+		for _, s := range metaStrings(e.Meta) {
+			idx.handWrittenByLUID[strings.ToLower(s)] = e.UniqueID
+		}
+	}
+	return idx
+}
+
+// handWritten returns the hand-written exposure for a workbook: one with the
+// same URL, or with the workbook's LUID as a value in its meta.
+func (idx *manifestIndex) handWritten(wb tableau.Workbook) (string, bool) {
+	if u := normalizeURL(wb.WebURL); u != "" {
+		if id, ok := idx.handWrittenByURL[u]; ok {
+			return id, true
+		}
+	}
+	id, ok := idx.handWrittenByLUID[strings.ToLower(wb.LUID)]
+	return id, ok && wb.LUID != ""
+}
+
+// dependencies turns lineage's unique IDs and curation's extra entries into
+// sorted depends_on entries and unique IDs without duplicates.
+func (idx *manifestIndex) dependencies(ids []string, o Override, c *Curation) ([]depRef, []string, error) {
+	byText := make(map[string]depRef)
+	nodeIDs := make(map[string]bool)
+	for _, id := range ids {
+		ref, ok := depRefFor(idx.m, id, idx.nodes, idx.sources)
+		if !ok {
+			continue
+		}
+		byText[ref.String()] = ref
+		nodeIDs[id] = true
+	}
+	for _, extra := range o.DependsOn {
+		id, err := idx.resolve(extra.Ref)
+		if err != nil {
+			where := "curation"
+			if c != nil && c.Path != "" {
+				where = "curation file " + c.Path
+			}
+			return nil, nil, fmt.Errorf("%s line %d: %w", where, extra.Line, err)
+		}
+		ref, _ := depRefFor(idx.m, id, idx.nodes, idx.sources)
+		byText[ref.String()] = ref
+		nodeIDs[id] = true
+	}
+
+	texts := make([]string, 0, len(byText))
+	for t := range byText {
+		texts = append(texts, t)
+	}
+	slices.Sort(texts)
+	refs := make([]depRef, len(texts))
+	for i, t := range texts {
+		refs[i] = byText[t]
+	}
+	sortedIDs := make([]string, 0, len(nodeIDs))
+	for id := range nodeIDs {
+		sortedIDs = append(sortedIDs, id)
+	}
+	slices.Sort(sortedIDs)
+	return refs, sortedIDs, nil
+}
+
+// resolve finds the manifest entry a curated depends_on entry names, as dbt
+// would: ref('name') looks in the root project first, then in any package
+// where the name is unique.
+func (idx *manifestIndex) resolve(r depRef) (string, error) {
+	if r.Source {
+		for _, s := range idx.m.Sources {
+			if s.SourceName == r.SourceName && s.Name == r.Name {
+				return s.UniqueID, nil
+			}
+		}
+		return "", fmt.Errorf("%s names no source in the manifest: check the source and table names", r)
+	}
+
+	var ids []string
+	if r.Package != "" {
+		ids = idx.refNodes[r.Package+"."+r.Name]
+	} else if root := idx.refNodes[idx.m.ProjectName+"."+r.Name]; len(root) > 0 {
+		ids = root
+	} else {
+		ids = idx.refNodes[r.Name]
+	}
+	var matched []string
+	for _, id := range ids {
+		n := idx.nodes[id]
+		if r.Version == "" || n.Version == r.Version {
+			matched = append(matched, id)
+		}
+	}
+	// Without a version, a versioned model resolves to one of its versions;
+	// dbt takes the latest, which the manifest does not mark here, so the
+	// highest unique ID stands for it.
+	if r.Version == "" && len(matched) > 1 {
+		allVersions := true
+		for _, id := range matched {
+			allVersions = allVersions && idx.nodes[id].Version != ""
+		}
+		if allVersions {
+			slices.Sort(matched)
+			matched = matched[len(matched)-1:]
+		}
+	}
+	switch len(matched) {
+	case 0:
+		return "", fmt.Errorf("%s names no model, seed or snapshot in the manifest: check the name", r)
+	case 1:
+		return matched[0], nil
+	}
+	return "", fmt.Errorf("%s is ambiguous: it fits %s; add the package name", r, strings.Join(matched, ", "))
+}
+
+// normalizeURL lets URLs that differ only in the case of scheme and host or
+// a trailing slash compare equal.
+func normalizeURL(raw string) string {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return strings.TrimRight(raw, "/")
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.Fragment = strings.TrimRight(u.Fragment, "/")
+	return u.String()
+}
+
+// metaKey is the key under meta where a generated exposure records that it
+// is generated, and from which workbook.
+const metaKey = "autoexposures"
+
+// isGenerated reports whether an exposure's meta carries our marker, which
+// means an earlier run generated it and it is not hand-written.
+func isGenerated(meta map[string]any) bool {
+	m, ok := meta[metaKey].(map[string]any)
+	if !ok {
+		return false
+	}
+	generated, _ := m["generated"].(bool)
+	return generated
+}
+
+// metaStrings returns every string value in a meta tree.
+func metaStrings(v any) []string {
+	switch t := v.(type) {
+	case string:
+		return []string{t}
+	case map[string]any:
+		var out []string
+		for _, x := range t {
+			out = append(out, metaStrings(x)...)
+		}
+		return out
+	case []any:
+		var out []string
+		for _, x := range t {
+			out = append(out, metaStrings(x)...)
+		}
+		return out
+	}
+	return nil
+}
