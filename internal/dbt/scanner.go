@@ -56,6 +56,7 @@ type scanner struct {
 	rerr error
 
 	scratch []byte // unescaped string
+	key     []byte // the current object key
 	stack   []byte // open brackets while skipping
 	depth   int    // nesting of the values being parsed (not skipped)
 }
@@ -183,7 +184,7 @@ func describeByte(c byte) string {
 }
 
 // object parses an object member by member. fn gets each key, valid only
-// until fn calls the scanner, and must consume the member's value.
+// until fn reads a nested object, and must consume the member's value.
 func (s *scanner) object(fn func(key []byte) error) error {
 	if err := s.expect('{'); err != nil {
 		return err
@@ -212,6 +213,9 @@ func (s *scanner) object(fn func(key []byte) error) error {
 		if err != nil {
 			return err
 		}
+		// Reading on may move the buffer, so the key is copied first.
+		s.key = append(s.key[:0], key...)
+		key = s.key
 		if err := s.expect(':'); err != nil {
 			return err
 		}
