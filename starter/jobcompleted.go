@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"regexp"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+)
+
+// runIDPattern accepts dbt invocation IDs (UUIDs), dbt Cloud run numbers
+// and orchestrator run IDs, and keeps workflow IDs readable in the Web UI.
+var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:+-]{0,199}$`)
+
+// lineageWorkflowID is the workflow ID of the post-job run for one dbt run;
+// a second notice for the same run reaches the same workflow.
+func lineageWorkflowID(runID string) string { return "lineage-" + runID }
+
+func runJobCompleted(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("job-completed", "job-completed --run-id ID --manifest PATH|URL [--run-results PATH|URL] [--no-wait] [--timeout DURATION]", stderr)
+	runID := fs.String("run-id", "", "ID of the dbt production run, such as its invocation_id or the orchestrator's run ID (required)")
+	manifest := fs.String("manifest", "", "manifest.json of the run: a path the worker can read or an http(s) URL (required)")
+	runResults := fs.String("run-results", "", "run_results.json of the run, for extract refreshes: a path the worker can read or an http(s) URL")
+	noWait := fs.Bool("no-wait", false, "print the workflow ID and exit without waiting for the summary")
+	timeout := fs.Duration("timeout", 30*time.Minute, "how long to wait for the summary; the workflow goes on after the starter gives up")
+	if code, ok := parseFlags(fs, args, 0); !ok {
+		return code
+	}
+
+	if *runID == "" {
+		return usageError(fs, "--run-id is required: pass the dbt run's invocation_id or your orchestrator's run ID")
+	}
+	if !runIDPattern.MatchString(*runID) {
+		return usageError(fs, "--run-id=%q is invalid: use up to 200 letters, digits and . _ : + -, starting with a letter or digit", *runID)
+	}
+	if *manifest == "" {
+		return usageError(fs, "--manifest is required: pass the path or URL of the run's manifest.json")
+	}
+	if *timeout <= 0 {
+		return usageError(fs, "--timeout=%s must be positive", *timeout)
+	}
+	manifestLocation, missing, err := artifactLocation("manifest", *manifest)
+	if err != nil {
+		return usageError(fs, "%v", err)
+	}
+	if missing {
+		fmt.Fprintf(stderr, "starter job-completed: note: %s does not exist here; the worker must be able to read it\n", manifestLocation)
+	}
+	var runResultsLocation string
+	if *runResults != "" {
+		runResultsLocation, missing, err = artifactLocation("run-results", *runResults)
+		if err != nil {
+			return usageError(fs, "%v", err)
+		}
+		if missing {
+			fmt.Fprintf(stderr, "starter job-completed: note: %s does not exist here; the worker must be able to read it\n", runResultsLocation)
+		}
+	}
+
+	conn, err := connect(ctx, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "starter job-completed: %v\n", err)
+		return exitFailure
+	}
+	defer conn.Close()
+
+	in := lineageInput{DbtRunID: *runID, Manifest: manifestLocation, RunResults: runResultsLocation}
+	id := lineageWorkflowID(*runID)
+	run, err := conn.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:        id,
+		TaskQueue: conn.env.TaskQueue,
+		// A notice for a run in progress attaches to it, and a notice for
+		// a finished run returns that run's result. Only a run that
+		// failed, was cancelled or was terminated is processed again.
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		StaticSummary:            fmt.Sprintf("dbt run %s finished: recompute exposures", *runID),
+		StaticDetails:            lineageDetails(in),
+	}, jobLineageWorkflow, in)
+	if err != nil {
+		fmt.Fprintf(stderr, "starter job-completed: starting %s: %v\n", id, err)
+		return exitFailure
+	}
+	fmt.Fprintf(stdout, "Workflow %s (run %s) on task queue %s.\n", run.GetID(), run.GetRunID(), conn.env.TaskQueue)
+	if *noWait {
+		return exitOK
+	}
+
+	waitCtx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	var result lineageResult
+	if err := run.Get(waitCtx, &result); err != nil {
+		return reportWaitError(stderr, "job-completed", id, *timeout, err)
+	}
+	writeLineageResult(stdout, result)
+	return exitOK
+}
+
+func lineageDetails(in lineageInput) string {
+	runResults := in.RunResults
+	if runResults == "" {
+		runResults = "none (no extract refreshes)"
+	}
+	return fmt.Sprintf("**Post-job lineage** for dbt run `%s`, started by `starter job-completed`.\n\n- manifest: `%s`\n- run results: `%s`\n\nReads the manifest into the store, recomputes the exposures against the latest Tableau snapshot and writes them; then refreshes the extracts the run made stale.",
+		in.DbtRunID, in.Manifest, runResults)
+}
