@@ -69,7 +69,12 @@ func (s *scanner) typeError(field string, want string, got byte) error {
 func withPath(err error, prefix string) error {
 	var se *scanError
 	if errors.As(err, &se) {
-		se.path = prefix + se.path
+		switch {
+		case se.path == "" || se.path[0] == '[':
+			se.path = prefix + se.path
+		default:
+			se.path = prefix + "." + se.path
+		}
 	}
 	return err
 }
@@ -98,8 +103,6 @@ func artifactError(err error, name, expected, seen string) error {
 	case se.readErr != nil:
 		// A plain read failure is an I/O error, not bad content.
 		return fmt.Errorf("reading %s: %w", name, se.readErr)
-	case se.truncated && se.offset == 0:
-		ae.Found = "an empty file"
 	case se.truncated:
 		ae.Found = fmt.Sprintf("truncated JSON (the input ends at byte %d%s)", se.offset, where)
 		ae.Hint = "the file was cut short: copy or download it again"
@@ -119,4 +122,24 @@ func seenOr(seen string) string {
 		return "a JSON document"
 	}
 	return seen
+}
+
+// checkStart checks the first byte of an artifact: an object must follow.
+// An empty file and other JSON values get an ArtifactError of their own.
+func (s *scanner) checkStart(name, expected string) error {
+	c, err := s.peek()
+	var se *scanError
+	if errors.As(err, &se) && se.truncated && se.readErr == nil {
+		return &ArtifactError{Name: name, Found: "an empty file", Expected: expected, Offset: 0}
+	}
+	if err != nil {
+		return err
+	}
+	switch c {
+	case '{':
+		return nil
+	case '[', '"', 't', 'f', 'n', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return &ArtifactError{Name: name, Found: "JSON " + kind(c) + " at the top level", Expected: expected, Offset: s.offset()}
+	}
+	return s.errorf("expected a JSON object, found %s", describeByte(c))
 }

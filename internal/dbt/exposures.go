@@ -13,14 +13,14 @@ func (mr *manifestReader) exposures() error {
 	if null, err := s.isNull(); null || err != nil {
 		return err
 	}
-	if err := s.expectObject("exposures"); err != nil {
+	if err := s.expectObject(""); err != nil {
 		return err
 	}
 	return s.object(func(key []byte) error {
 		id := string(key)
 		e, err := mr.exposure(id)
 		if err != nil {
-			return withPath(err, "exposures["+strconv.Quote(id)+"]")
+			return withPath(err, "["+strconv.Quote(id)+"]")
 		}
 		mr.m.Exposures = append(mr.m.Exposures, e)
 		return nil

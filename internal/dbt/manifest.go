@@ -65,35 +65,36 @@ type manifestReader struct {
 
 func (mr *manifestReader) read() error {
 	s := mr.s
-	c, err := s.peek()
-	if err != nil {
+	if err := s.checkStart(mr.name, expectedManifest); err != nil {
 		return err
-	}
-	if c != '{' {
-		if c == '[' || c == '"' || kind(c) == "a number" || c == 't' || c == 'f' || c == 'n' {
-			return &ArtifactError{Name: mr.name, Found: "JSON " + kind(c) + " at the top level", Expected: expectedManifest, Offset: s.offset()}
-		}
-		return s.errorf("expected a JSON object, found %s", describeByte(c))
 	}
 
 	mr.topKeys = map[string]bool{}
-	err = s.object(func(key []byte) error {
-		switch string(key) {
+	err := s.object(func(key []byte) error {
+		// Nested objects reuse the key buffer, so keep the section name.
+		section := string(key)
+		var err error
+		switch section {
 		case "metadata":
-			return mr.metadata()
+			err = mr.metadata()
 		case "nodes":
-			return mr.nodes("nodes", false)
+			err = mr.nodes(false)
 		case "sources":
-			return mr.nodes("sources", false)
+			err = mr.nodes(false)
 		case "disabled":
-			return mr.disabled()
+			err = mr.disabled()
 		case "exposures":
-			return mr.exposures()
+			err = mr.exposures()
+		default:
+			if len(mr.topKeys) < 64 {
+				mr.topKeys[section] = true
+			}
+			err = s.skipValue()
 		}
-		if len(mr.topKeys) < 64 {
-			mr.topKeys[string(key)] = true
+		if err != nil {
+			return withPath(err, section)
 		}
-		return s.skipValue()
+		return nil
 	})
 	if err != nil {
 		return err
@@ -135,13 +136,13 @@ func (mr *manifestReader) metadata() error {
 		case "project_id":
 			dst = &mr.projectID
 		case "generated_at":
-			b, _, err := s.stringOrNull("metadata.generated_at")
+			b, _, err := s.stringOrNull("generated_at")
 			generatedAt = append(generatedAt, b...)
 			return err
 		default:
 			return s.skipValue()
 		}
-		b, _, err := s.stringOrNull("metadata." + string(key))
+		b, _, err := s.stringOrNull(string(key))
 		*dst = string(b)
 		return err
 	})
@@ -173,11 +174,11 @@ func (mr *manifestReader) metadata() error {
 
 // nodes reads the nodes or sources section: an object from unique ID to
 // node.
-func (mr *manifestReader) nodes(section string, disabled bool) error {
+func (mr *manifestReader) nodes(disabled bool) error {
 	return mr.s.object(func(key []byte) error {
 		id := string(key)
 		if err := mr.node(id, disabled); err != nil {
-			return withPath(err, section+"["+strconv.Quote(id)+"]")
+			return withPath(err, "["+strconv.Quote(id)+"]")
 		}
 		return nil
 	})
@@ -200,7 +201,7 @@ func (mr *manifestReader) disabled() error {
 		return s.array(func() error { return mr.node("", true) })
 	case '{':
 	default:
-		return s.typeError("disabled", "an object", c)
+		return s.typeError("", "an object", c)
 	}
 	return s.object(func(key []byte) error {
 		id := string(key)
@@ -208,9 +209,9 @@ func (mr *manifestReader) disabled() error {
 		if err != nil {
 			return err
 		}
-		path := "disabled[" + strconv.Quote(id) + "]"
+		path := "[" + strconv.Quote(id) + "]"
 		if c != '[' {
-			return s.typeError(path, "a list of nodes", c)
+			return withPath(s.typeError("", "a list of nodes", c), path)
 		}
 		err = s.array(func() error { return mr.node(id, true) })
 		return withPath(err, path)

@@ -43,17 +43,10 @@ type runResultsReader struct {
 
 func (rr *runResultsReader) read() error {
 	s := rr.s
-	c, err := s.peek()
-	if err != nil {
+	if err := s.checkStart(rr.name, expectedRunResults); err != nil {
 		return err
 	}
-	if c != '{' {
-		if c == '[' || c == '"' || kind(c) == "a number" || c == 't' || c == 'f' || c == 'n' {
-			return &ArtifactError{Name: rr.name, Found: "JSON " + kind(c) + " at the top level", Expected: expectedRunResults, Offset: s.offset()}
-		}
-		return s.errorf("expected a JSON object, found %s", describeByte(c))
-	}
-	err = s.object(func(key []byte) error {
+	err := s.object(func(key []byte) error {
 		switch string(key) {
 		case "metadata":
 			return rr.metadata()

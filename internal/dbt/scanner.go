@@ -320,6 +320,9 @@ func (s *scanner) readString() ([]byte, error) {
 		c := s.buf[s.pos+j]
 		switch {
 		case c == '"':
+			if j > maxKeptValue {
+				return nil, s.errorf("string longer than %d bytes", maxKeptValue)
+			}
 			out := s.buf[s.pos : s.pos+j]
 			s.pos += j + 1
 			return out, nil
@@ -358,6 +361,9 @@ func (s *scanner) readEscaped() ([]byte, error) {
 		c := s.buf[s.pos]
 		switch {
 		case c == '"':
+			if len(s.scratch) > maxKeptValue {
+				return nil, s.errorf("string longer than %d bytes", maxKeptValue)
+			}
 			s.pos++
 			return s.scratch, nil
 		case c < 0x20:
