@@ -1,5 +1,7 @@
 package lineage
 
+import "time"
+
 // Result is the lineage of every workbook of a snapshot against a manifest.
 // Lists are sorted so that equal inputs give equal results.
 type Result struct {
@@ -51,10 +53,10 @@ type Reason string
 
 // Reasons for an unmatched table.
 const (
-	ReasonNoRelation Reason = "no_relation" // no dbt node or source is this table
-	ReasonAmbiguous  Reason = "ambiguous"   // schema.table fits several nodes and no database was given
-	ReasonEphemeral  Reason = "ephemeral"   // the only node of that name is ephemeral
-	ReasonDisabled   Reason = "disabled"    // the only node of that name is disabled
+	ReasonNoRelation Reason = "no_relation"  // no dbt node or source is this table
+	ReasonAmbiguous  Reason = "ambiguous"    // schema.table fits several relations and no database was given, or the table has no schema
+	ReasonEphemeral  Reason = "ephemeral"    // the only node of that name is ephemeral
+	ReasonDisabled   Reason = "disabled"     // the only node of that name is disabled
 	ReasonUnparsed   Reason = "unparsed_sql" // custom SQL whose tables could not be read
 )
 
@@ -79,4 +81,46 @@ type ExtractRef struct {
 	Name      string
 	// DatasourceID is the Metadata API id of the embedded data source.
 	DatasourceID string
+}
+
+// Options adjusts how Compute matches tables.
+type Options struct {
+	// Adapter overrides the manifest's adapter type ("snowflake",
+	// "postgres", ...) for the identifier rules; empty uses the manifest's.
+	Adapter string
+}
+
+// StaleReport lists the extracts that a dbt run made stale.
+type StaleReport struct {
+	// Extracts is sorted by published flag, then LUID, then data source id.
+	Extracts []StaleExtract
+	// Ignored holds the models, seeds and snapshots that errored or were
+	// skipped in the run, which make nothing stale; sorted by unique ID.
+	Ignored []IgnoredResult
+}
+
+// StaleExtract is an extract last refreshed before a model, seed or
+// snapshot upstream of it completed in the run.
+type StaleExtract struct {
+	ExtractRef
+	// LastRefresh is the extract's extractLastRefreshTime; nil when it was
+	// never refreshed.
+	LastRefresh *time.Time
+	// Exposures holds the LUIDs of the workbooks the extract serves, sorted.
+	Exposures []string
+	// Models holds the unique IDs of the nodes that completed after
+	// LastRefresh, sorted.
+	Models []string
+	// RebuiltAt is the latest completion time among Models.
+	RebuiltAt time.Time
+}
+
+// IgnoredResult is a node of the run that errored or was skipped.
+type IgnoredResult struct {
+	UniqueID string
+	// Status is dbt's status word, such as "error" or "skipped".
+	Status string
+	// Exposures holds the LUIDs of the workbooks with an extract downstream
+	// of the node, sorted; empty when no extract reads it.
+	Exposures []string `json:",omitempty"`
 }

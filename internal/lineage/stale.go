@@ -1,0 +1,225 @@
+package lineage
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/autoexposures/autoexposures/internal/dbt"
+	"github.com/autoexposures/autoexposures/internal/tableau"
+)
+
+// runStatusSuccess is the status dbt gives a model, seed or snapshot that
+// it built.
+const runStatusSuccess = "success"
+
+// FindStale returns the extracts that the dbt run made stale: those whose
+// data source reads a node that, itself or through the dbt graph upstream
+// of it, is a model, seed or snapshot that completed successfully after
+// the extract's last refresh. An extract never refreshed is stale as soon
+// as anything upstream of it was rebuilt. Live connections have no extract
+// and are never stale.
+//
+// Only the tables of the extract's own data source count: a model read by
+// a live data source of the same workbook makes no extract stale. Nodes
+// that errored or were skipped make nothing stale and are listed in
+// Ignored. A nil res is computed from the manifest and snapshot.
+func FindStale(m *dbt.Manifest, snap *tableau.Snapshot, res *Result, rr *dbt.RunResults) StaleReport {
+	var report StaleReport
+	if m == nil || snap == nil || rr == nil {
+		return report
+	}
+	if res == nil {
+		res = Compute(m, snap, Options{})
+	}
+
+	nodes := make(map[string]*dbt.Node, len(m.Nodes))
+	for i := range m.Nodes {
+		nodes[m.Nodes[i].UniqueID] = &m.Nodes[i]
+	}
+	rebuilt, ignored := readRun(rr, nodes)
+
+	extracts := collectExtracts(res)
+	refreshed := lastRefreshTimes(snap)
+	ignoredExposures := map[string][]string{}
+
+	for _, x := range extracts {
+		upstream := upstreamOf(x.reads, nodes)
+
+		var models []string
+		var rebuiltAt time.Time
+		last := refreshed[x.key]
+		for _, id := range upstream {
+			if _, ok := ignored[id]; ok {
+				ignoredExposures[id] = append(ignoredExposures[id], x.exposures...)
+			}
+			at, ok := rebuilt[id]
+			if !ok || (last != nil && !at.After(*last)) {
+				continue
+			}
+			models = append(models, id)
+			if at.After(rebuiltAt) {
+				rebuiltAt = at
+			}
+		}
+		if len(models) == 0 {
+			continue
+		}
+
+		exposures := slices.Clone(x.exposures)
+		slices.Sort(exposures)
+		report.Extracts = append(report.Extracts, StaleExtract{
+			ExtractRef:  x.ref,
+			LastRefresh: last,
+			Exposures:   slices.Compact(exposures),
+			Models:      models,
+			RebuiltAt:   rebuiltAt,
+		})
+	}
+	slices.SortFunc(report.Extracts, func(a, b StaleExtract) int { return compareExtract(a.ExtractRef, b.ExtractRef) })
+
+	for id, status := range ignored {
+		exposures := ignoredExposures[id]
+		slices.Sort(exposures)
+		report.Ignored = append(report.Ignored, IgnoredResult{UniqueID: id, Status: status, Exposures: slices.Compact(exposures)})
+	}
+	slices.SortFunc(report.Ignored, func(a, b IgnoredResult) int { return strings.Compare(a.UniqueID, b.UniqueID) })
+	return report
+}
+
+// readRun returns the completion time of each model, seed and snapshot
+// that succeeded in the run, and the status of each one that did not.
+func readRun(rr *dbt.RunResults, nodes map[string]*dbt.Node) (map[string]time.Time, map[string]string) {
+	rebuilt := map[string]time.Time{}
+	ignored := map[string]string{}
+	for _, r := range rr.Results {
+		if !isBuiltNode(r.UniqueID, nodes) {
+			continue
+		}
+		if r.Status != runStatusSuccess {
+			ignored[r.UniqueID] = r.Status
+			continue
+		}
+		// NOTE: a success without timing (older dbt versions leave it out
+		// for some nodes) counts as completed when the run ended.
+		at := r.CompletedAt
+		if at.IsZero() {
+			at = rr.GeneratedAt
+		}
+		if at.IsZero() {
+			continue
+		}
+		if prev, ok := rebuilt[r.UniqueID]; !ok || at.After(prev) {
+			rebuilt[r.UniqueID] = at
+		}
+	}
+	// A node listed twice that succeeded once was rebuilt.
+	for id := range rebuilt {
+		delete(ignored, id)
+	}
+	return rebuilt, ignored
+}
+
+// isBuiltNode reports whether a run result is for a model, seed or
+// snapshot, from the manifest or else from its unique ID.
+func isBuiltNode(uniqueID string, nodes map[string]*dbt.Node) bool {
+	resourceType, _, _ := strings.Cut(uniqueID, ".")
+	if n, ok := nodes[uniqueID]; ok {
+		resourceType = n.ResourceType
+	}
+	switch resourceType {
+	case dbt.ResourceModel, dbt.ResourceSeed, dbt.ResourceSnapshot:
+		return true
+	}
+	return false
+}
+
+// extractUse is one extract with the workbooks it serves and the dbt nodes
+// its data source reads.
+type extractUse struct {
+	key       string
+	ref       ExtractRef
+	exposures []string
+	reads     []string
+}
+
+// extractKey identifies an extract: a published data source by its LUID,
+// an embedded one by its workbook and data source id.
+func extractKey(published bool, luid, datasourceID string) string {
+	if published {
+		return "p" + keySep + luid
+	}
+	return "e" + keySep + luid + keySep + datasourceID
+}
+
+func collectExtracts(res *Result) []*extractUse {
+	byKey := map[string]*extractUse{}
+	var order []*extractUse
+	for _, wl := range res.Workbooks {
+		for _, ref := range wl.Extracts {
+			key := extractKey(ref.Published, ref.LUID, ref.DatasourceID)
+			x := byKey[key]
+			if x == nil {
+				x = &extractUse{key: key, ref: ref}
+				byKey[key] = x
+				order = append(order, x)
+			}
+			x.exposures = append(x.exposures, wl.WorkbookLUID)
+
+			for _, match := range wl.Matches {
+				if match.Published != ref.Published {
+					continue
+				}
+				if ref.Published && match.DatasourceID != ref.LUID {
+					continue
+				}
+				if !ref.Published && match.DatasourceID != ref.DatasourceID {
+					continue
+				}
+				x.reads = append(x.reads, match.UniqueIDs...)
+			}
+		}
+	}
+	return order
+}
+
+func lastRefreshTimes(snap *tableau.Snapshot) map[string]*time.Time {
+	out := map[string]*time.Time{}
+	for _, wb := range snap.Workbooks {
+		for _, d := range wb.EmbeddedDatasources {
+			if d.HasExtracts {
+				out[extractKey(false, wb.LUID, d.ID)] = d.ExtractLastRefreshTime
+			}
+		}
+	}
+	for _, d := range snap.PublishedDatasources {
+		if d.HasExtracts {
+			out[extractKey(true, d.LUID, "")] = d.ExtractLastRefreshTime
+		}
+	}
+	return out
+}
+
+// upstreamOf returns the nodes read and every node upstream of them in the
+// dbt graph, sorted.
+func upstreamOf(reads []string, nodes map[string]*dbt.Node) []string {
+	seen := map[string]bool{}
+	queue := slices.Clone(reads)
+	for len(queue) > 0 {
+		id := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if n, ok := nodes[id]; ok {
+			queue = append(queue, n.DependsOn...)
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for id := range seen {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
+}
