@@ -49,7 +49,7 @@ func describeWorkbook(wb tableau.Workbook, collectionNames []string) string {
 		b.WriteString(".")
 	}
 	if len(wb.Dashboards) > 0 {
-		b.WriteString("\n\nDashboards:\n")
+		b.WriteString("\n\nDashboards:")
 		for _, d := range wb.Dashboards {
 			b.WriteString("\n- ")
 			b.WriteString(d.Name)

@@ -1,0 +1,321 @@
+package exposures
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/autoexposures/autoexposures/internal/dbt"
+	"github.com/autoexposures/autoexposures/internal/lineage"
+	"github.com/autoexposures/autoexposures/internal/tableau"
+)
+
+// handManifest is a small manifest: a root project "shop" with a model, a
+// versioned model, a seed and a snapshot, a model from the package "utils",
+// a source, and one hand-written exposure and one generated earlier.
+func handManifest(dbtVersion string) *dbt.Manifest {
+	return &dbt.Manifest{
+		SchemaVersion: 12,
+		DbtVersion:    dbtVersion,
+		ProjectName:   "shop",
+		AdapterType:   "postgres",
+		GeneratedAt:   time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		Nodes: []dbt.Node{
+			{UniqueID: "model.shop.orders", ResourceType: "model", Name: "orders", PackageName: "shop", Enabled: true, Materialized: "table"},
+			{UniqueID: "model.shop.customers.v2", ResourceType: "model", Name: "customers", PackageName: "shop", Version: "2", Enabled: true, Materialized: "table"},
+			{UniqueID: "seed.shop.countries", ResourceType: "seed", Name: "countries", PackageName: "shop", Enabled: true, Materialized: "seed"},
+			{UniqueID: "snapshot.shop.orders_history", ResourceType: "snapshot", Name: "orders_history", PackageName: "shop", Enabled: true, Materialized: "snapshot"},
+			{UniqueID: "model.utils.calendar", ResourceType: "model", Name: "calendar", PackageName: "utils", Enabled: true, Materialized: "view"},
+		},
+		Sources: []dbt.Source{
+			{UniqueID: "source.shop.raw.payments", SourceName: "raw", Name: "payments", PackageName: "shop", Enabled: true},
+		},
+		Exposures: []dbt.Exposure{
+			{UniqueID: "exposure.shop.finance_board", Name: "finance_board", PackageName: "shop", URL: "https://tableau.example.com/#/site/acme/workbooks/300/"},
+			{UniqueID: "exposure.shop.tagged", Name: "tagged", PackageName: "shop", Meta: map[string]any{"tableau": map[string]any{"luid": "0000000F-0000-4000-8000-000000000000"}}},
+			{UniqueID: "exposure.shop.old_generated", Name: "sales", PackageName: "shop", URL: "https://tableau.example.com/#/site/acme/workbooks/100",
+				Meta: map[string]any{"autoexposures": map[string]any{"generated": true, "workbook_luid": "0000000A-0000-4000-8000-000000000000"}}},
+		},
+	}
+}
+
+func handSnapshot() *tableau.Snapshot {
+	return &tableau.Snapshot{
+		FormatVersion: 1,
+		ServerURL:     "https://tableau.example.com",
+		Site:          "acme",
+		Collections: []tableau.Collection{
+			{LUID: "c0000001", Name: "Executive", WorkbookLUIDs: []string{"0000000A-0000-4000-8000-000000000000"}},
+			{LUID: "c0000002", Name: "Board {{ pack }}", WorkbookLUIDs: []string{"0000000A-0000-4000-8000-000000000000"}},
+		},
+		Workbooks: []tableau.Workbook{
+			{
+				LUID: "0000000A-0000-4000-8000-000000000000", Name: "Sales", ProjectName: "Commercial",
+				Owner:       tableau.Owner{Name: "Ana Díaz", Email: "ana@example.com"},
+				WebURL:      "https://tableau.example.com/#/site/acme/workbooks/100",
+				Collections: []string{"c0000002", "c0000001"},
+				Dashboards:  []tableau.Dashboard{{Name: "Trend"}, {Name: "Overview"}},
+				Description: "Weekly sales. Uses {% raw %} and {# notes #}.",
+			},
+			{
+				LUID: "0000000B-0000-4000-8000-000000000000", Name: "sales", ProjectName: "Regional",
+				Owner:  tableau.Owner{Username: "jdoe"},
+				WebURL: "https://tableau.example.com/#/site/acme/workbooks/200",
+			},
+			{
+				LUID: "0000000C-0000-4000-8000-000000000000", Name: "Finance board", ProjectName: "Finance",
+				WebURL: "HTTPS://TABLEAU.EXAMPLE.COM/#/site/acme/workbooks/300",
+			},
+			{LUID: "0000000D-0000-4000-8000-000000000000", Name: "Marketing sandbox", ProjectName: "Sandbox"},
+			{LUID: "0000000E-0000-4000-8000-000000000000", Name: "Only external tables", ProjectName: "Commercial"},
+			{LUID: "0000000F-0000-4000-8000-000000000000", Name: "Tagged by hand", ProjectName: "Commercial"},
+		},
+	}
+}
+
+func handLineage() *lineage.Result {
+	return &lineage.Result{
+		Workbooks: []lineage.WorkbookLineage{
+			{
+				WorkbookLUID: "0000000A-0000-4000-8000-000000000000",
+				DependsOn:    []string{"model.shop.customers.v2", "model.shop.orders", "model.utils.calendar", "source.shop.raw.payments"},
+				Matches: []lineage.Match{
+					{TableRef: lineage.TableRef{Datasource: "Sales DS", Table: "analytics.public.orders"}, UniqueIDs: []string{"model.shop.orders"}},
+					{TableRef: lineage.TableRef{Datasource: "Sales DS", Table: "raw.shop.payments", FromCustomSQL: true}, UniqueIDs: []string{"source.shop.raw.payments"}},
+				},
+			},
+			{WorkbookLUID: "0000000B-0000-4000-8000-000000000000", DependsOn: []string{"seed.shop.countries", "snapshot.shop.orders_history"}},
+			{WorkbookLUID: "0000000C-0000-4000-8000-000000000000", DependsOn: []string{"model.shop.orders"}},
+			{WorkbookLUID: "0000000D-0000-4000-8000-000000000000", DependsOn: []string{"model.shop.orders"}},
+			{WorkbookLUID: "0000000F-0000-4000-8000-000000000000", DependsOn: []string{"model.shop.orders"}},
+		},
+		Unmatched: []lineage.UnmatchedTable{
+			{WorkbookLUID: "0000000E-0000-4000-8000-000000000000", TableRef: lineage.TableRef{Datasource: "Ext", Table: "crm.public.leads"}, Reason: lineage.ReasonNoRelation},
+		},
+	}
+}
+
+const handCuration = `version: 1
+defaults:
+  maturity: high
+exclude:
+  projects: [sandbox]
+workbooks:
+  - luid: 0000000B-0000-4000-8000-000000000000
+    maturity: low
+    owner: {name: Regional team, email: regional@example.com}
+    depends_on:
+      - ref('orders')
+      - "source('raw', 'payments')"
+`
+
+func TestBuildHandMade(t *testing.T) {
+	for _, version := range []string{"1.8.6", "1.10.2"} {
+		t.Run(version, func(t *testing.T) {
+			cur, err := ParseCuration([]byte(handCuration))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := build(Input{Manifest: handManifest(version), Snapshot: handSnapshot(), Curation: cur}, handLineage())
+			if err != nil {
+				t.Fatal(err)
+			}
+			validateYAML(t, out.YAML)
+			checkGolden(t, "hand_made_dbt"+version+".yml", out.YAML)
+			checkGolden(t, "hand_made_dbt"+version+".report.json", reportJSON(t, out.Report))
+		})
+	}
+}
+
+func TestBuildOrderIndependent(t *testing.T) {
+	cur, err := ParseCuration([]byte(handCuration))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := build(Input{Manifest: handManifest("1.10.2"), Snapshot: handSnapshot(), Curation: cur}, handLineage())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 20 {
+		snap := handSnapshot()
+		rng.Shuffle(len(snap.Workbooks), func(a, b int) { snap.Workbooks[a], snap.Workbooks[b] = snap.Workbooks[b], snap.Workbooks[a] })
+		rng.Shuffle(len(snap.Collections), func(a, b int) { snap.Collections[a], snap.Collections[b] = snap.Collections[b], snap.Collections[a] })
+		for j := range snap.Workbooks {
+			wb := &snap.Workbooks[j]
+			rng.Shuffle(len(wb.Dashboards), func(a, b int) { wb.Dashboards[a], wb.Dashboards[b] = wb.Dashboards[b], wb.Dashboards[a] })
+			rng.Shuffle(len(wb.Collections), func(a, b int) { wb.Collections[a], wb.Collections[b] = wb.Collections[b], wb.Collections[a] })
+		}
+		res := handLineage()
+		rng.Shuffle(len(res.Workbooks), func(a, b int) { res.Workbooks[a], res.Workbooks[b] = res.Workbooks[b], res.Workbooks[a] })
+		for j := range res.Workbooks {
+			d := res.Workbooks[j].DependsOn
+			rng.Shuffle(len(d), func(a, b int) { d[a], d[b] = d[b], d[a] })
+		}
+
+		got, err := build(Input{Manifest: handManifest("1.10.2"), Snapshot: snap, Curation: cur}, res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(first.YAML, got.YAML) {
+			t.Fatalf("shuffle %d changed the YAML (-first +shuffled):\n%s", i, lineDiff(string(first.YAML), string(got.YAML)))
+		}
+	}
+}
+
+// TestRoundTrip checks that hard texts come back exactly when the YAML is
+// parsed again, and that the file still validates.
+func TestRoundTrip(t *testing.T) {
+	long := strings.Repeat("Quarterly revenue by region and channel, ", 60)
+	texts := []string{
+		`It's "quoted" and 'single'`,
+		"key: value # not a comment",
+		"#hashtag first",
+		"line one\nline two\n\nline four",
+		"trailing newline\n",
+		"  leading and trailing spaces  ",
+		"tab\there",
+		"📊 Sales 🚀 dashboard",
+		"مبيعات الربع الثالث",
+		"שלום dashboard עם עברית",
+		"- looks like a list",
+		"? question: mark",
+		"yes",
+		"null",
+		"0123",
+		"@at & *star ! bang % percent",
+		"back\\slash and \\n not a newline",
+		"windows\r\nline",
+		"nul-free control \u0007 bell",
+		long,
+		"",
+	}
+	for i, text := range texts {
+		wb := tableau.Workbook{
+			LUID: "00000000-0000-4000-8000-00000000000" + string(rune('a'+i%6)), Name: text,
+			ProjectName: text, Description: text,
+			Owner:  tableau.Owner{Name: text, Email: "owner@example.com"},
+			WebURL: "https://tableau.example.com/#/site/acme/workbooks/1",
+		}
+		snap := &tableau.Snapshot{Workbooks: []tableau.Workbook{wb}}
+		res := &lineage.Result{Workbooks: []lineage.WorkbookLineage{{WorkbookLUID: wb.LUID, DependsOn: []string{"model.shop.orders"}}}}
+		for _, version := range []string{"1.8.6", "1.10.2"} {
+			out, err := build(Input{Manifest: handManifest(version), Snapshot: snap}, res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			validateYAML(t, out.YAML)
+
+			var doc struct {
+				Version   int `yaml:"version"`
+				Exposures []struct {
+					Name        string            `yaml:"name"`
+					Label       string            `yaml:"label"`
+					Description string            `yaml:"description"`
+					Owner       map[string]string `yaml:"owner"`
+					Meta        map[string]struct {
+						Project string `yaml:"project"`
+					} `yaml:"meta"`
+					Config struct {
+						Meta map[string]struct {
+							Project string `yaml:"project"`
+						} `yaml:"meta"`
+					} `yaml:"config"`
+				} `yaml:"exposures"`
+			}
+			if err := yaml.Unmarshal(out.YAML, &doc); err != nil {
+				t.Fatalf("text %q: parsing YAML: %v\n%s", text, err, out.YAML)
+			}
+			if len(doc.Exposures) != 1 {
+				t.Fatalf("text %q: got %d exposures, want 1", text, len(doc.Exposures))
+			}
+			e := doc.Exposures[0]
+			if e.Label != text {
+				t.Errorf("text %q: label came back as %q", text, e.Label)
+			}
+			if e.Owner["name"] != text && text != "" {
+				t.Errorf("text %q: owner name came back as %q", text, e.Owner["name"])
+			}
+			meta := e.Meta
+			if version == "1.10.2" {
+				meta = e.Config.Meta
+			}
+			if got := meta[metaKey].Project; got != text {
+				t.Errorf("text %q: project came back as %q", text, got)
+			}
+			wantDescription := describeWorkbook(wb, nil)
+			if e.Description != wantDescription {
+				t.Errorf("text %q: description came back as %q, want %q", text, e.Description, wantDescription)
+			}
+			if !validName.MatchString(e.Name) {
+				t.Errorf("text %q: name %q is not valid", text, e.Name)
+			}
+		}
+	}
+}
+
+func TestJinjaNeutralizedInOutput(t *testing.T) {
+	out, err := build(Input{Manifest: handManifest("1.10.2"), Snapshot: handSnapshot()}, handLineage())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc any
+	if err := yaml.Unmarshal(out.YAML, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range metaStrings(doc) {
+		for _, opener := range []string{"{{", "{%", "{#"} {
+			if strings.Contains(s, opener) {
+				t.Errorf("generated value %q contains the Jinja delimiter %q", s, opener)
+			}
+		}
+	}
+}
+
+func TestReportComparesPrevious(t *testing.T) {
+	in := Input{Manifest: handManifest("1.10.2"), Snapshot: handSnapshot()}
+	first, err := build(in, handLineage())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Next run: one workbook renamed in Tableau, one gone, one new.
+	snap := handSnapshot()
+	snap.Workbooks = slices.DeleteFunc(snap.Workbooks, func(w tableau.Workbook) bool { return w.LUID == "0000000D-0000-4000-8000-000000000000" })
+	snap.Workbooks[0].Dashboards = append(snap.Workbooks[0].Dashboards, tableau.Dashboard{Name: "Margins"})
+	snap.Workbooks = append(snap.Workbooks, tableau.Workbook{LUID: "00000010-0000-4000-8000-000000000000", Name: "New one"})
+	res := handLineage()
+	res.Workbooks = append(res.Workbooks, lineage.WorkbookLineage{WorkbookLUID: "00000010-0000-4000-8000-000000000000", DependsOn: []string{"seed.shop.countries"}})
+
+	in.Snapshot, in.Previous = snap, first.YAML
+	second, err := build(in, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := struct{ Added, Changed, Removed []string }{second.Report.Added, second.Report.Changed, second.Report.Removed}
+	want := struct{ Added, Changed, Removed []string }{
+		Added:   []string{"new_one"},
+		Changed: []string{"sales_0000000a"},
+		Removed: []string{"marketing_sandbox"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("report comparison (-want +got):\n%s", diff)
+	}
+
+	// The same output against itself changes nothing.
+	in.Previous = second.YAML
+	third, err := build(in, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(third.Report.Added)+len(third.Report.Changed)+len(third.Report.Removed) != 0 {
+		t.Errorf("unchanged run reports added %v, changed %v, removed %v", third.Report.Added, third.Report.Changed, third.Report.Removed)
+	}
+}
