@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 
@@ -63,7 +64,7 @@ func LoadConfig(ctx context.Context) (Config, error) {
 func LoadConfigFrom(ctx context.Context, l envconfig.Lookuper) (Config, error) {
 	var cfg Config
 	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &cfg, Lookuper: l}); err != nil {
-		return Config{}, fmt.Errorf("loading Tableau configuration: %w", err)
+		return Config{}, fmt.Errorf("loading Tableau configuration: %s: %w", envNameInError(err), err)
 	}
 	resolved, err := cfg.Resolve()
 	if err != nil {
@@ -218,6 +219,19 @@ func ParseServerURL(raw string) (server, site string, siteInURL bool, err error)
 		}
 	}
 	return server, site, siteInURL, nil
+}
+
+// envNameInError returns the environment variable that an envconfig error
+// is about: envconfig names the Go field ("RequestTimeout: time: invalid
+// duration"), while users set TABLEAU_REQUEST_TIMEOUT.
+func envNameInError(err error) string {
+	field, _, _ := strings.Cut(err.Error(), ":")
+	f, ok := reflect.TypeFor[Config]().FieldByName(strings.TrimSpace(field))
+	if !ok {
+		return "check the TABLEAU_* variables"
+	}
+	name, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+	return "check " + name
 }
 
 // siteAfter returns the segment after key in a fragment such as

@@ -420,7 +420,9 @@ func (c *Client) workbookFromNode(n workbookNode) Workbook {
 			wb.PublishedDatasourceLUIDs = append(wb.PublishedDatasourceLUIDs, d.LUID)
 		}
 	}
-	wb.PublishedDatasourceLUIDs = uniqueSorted(wb.PublishedDatasourceLUIDs)
+	if len(wb.PublishedDatasourceLUIDs) > 0 {
+		wb.PublishedDatasourceLUIDs = uniqueSorted(wb.PublishedDatasourceLUIDs)
+	}
 	return wb
 }
 
