@@ -1,0 +1,77 @@
+// Command tableausim serves a simulated Tableau site from a site file, for
+// demos and for trying the client by hand:
+//
+//	go run ./testsuite/cmd/tableausim --site testsuite/sites/demo.json --addr 127.0.0.1:8765
+//
+// It serves until interrupted. The site file format is described in
+// docs/simulator.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/autoexposures/autoexposures/testsuite/tableausim"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "tableausim:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	sitePath := flag.String("site", "", "path of the site file to serve (required)")
+	addr := flag.String("addr", "127.0.0.1:8765", "address to listen on; must be a loopback address")
+	latency := flag.Duration("latency", 0, "delay added to every request, such as 40ms")
+	flag.Parse()
+
+	if *sitePath == "" {
+		return fmt.Errorf("missing --site: give the path of a site file such as testsuite/sites/demo.json")
+	}
+	if err := checkLoopback(*addr); err != nil {
+		return err
+	}
+	site, err := tableausim.LoadSite(*sitePath)
+	if err != nil {
+		return err
+	}
+
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	srv := tableausim.New(site, tableausim.WithLogger(logger), tableausim.WithLatency(*latency))
+	if err := srv.StartAt(*addr); err != nil {
+		return err
+	}
+	logger.Info("serving site", "site_file", *sitePath, "site", site.Site,
+		"site_luid", srv.SiteLUID(), "workbooks", len(site.Workbooks))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	srv.Close()
+	return nil
+}
+
+// checkLoopback rejects listening addresses outside the loopback range, so
+// that the simulator never serves a fake Tableau site to the network.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("invalid --addr %q, expected host:port such as 127.0.0.1:8765: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("invalid --addr %q: the simulator listens only on loopback addresses such as 127.0.0.1", addr)
+	}
+	return nil
+}

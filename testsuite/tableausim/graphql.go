@@ -1,0 +1,547 @@
+package tableausim
+
+import (
+	_ "embed"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/validator"
+)
+
+//go:embed schema.graphql
+var schemaSDL string
+
+// metadataSchema is the served part of the Metadata API schema, parsed once.
+var metadataSchema = gqlparser.MustLoadSchema(&ast.Source{Name: "schema.graphql", Input: schemaSDL})
+
+// SchemaSDL returns the schema the simulator validates queries against.
+func SchemaSDL() string { return schemaSDL }
+
+// defaultPageSize is the page size of a connection read without first.
+const defaultPageSize = 100
+
+type graphqlRequest struct {
+	Query         string         `json:"query"`
+	OperationName string         `json:"operationName"`
+	Variables     map[string]any `json:"variables"`
+}
+
+// graphqlError is one entry of a response's "errors" list.
+type graphqlError struct {
+	Message    string         `json:"message"`
+	Locations  []location     `json:"locations,omitempty"`
+	Path       []any          `json:"path,omitempty"`
+	Extensions map[string]any `json:"extensions,omitempty"`
+}
+
+type location struct {
+	Line   int `json:"line"`
+	Column int `json:"column"`
+}
+
+// graphqlResponse keeps "data" before "errors" when written, as Tableau does.
+type graphqlResponse struct {
+	Data   any            `json:"data,omitempty"`
+	Errors []graphqlError `json:"errors,omitempty"`
+}
+
+// serveGraphQL answers POST /api/metadata/graphql. Like Tableau's Metadata
+// API it answers HTTP 200 for query errors, with the errors in the body.
+func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.authenticate(w, r); !ok {
+		return
+	}
+	var req graphqlRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeGraphQL(w, http.StatusBadRequest, graphqlResponse{Errors: []graphqlError{{
+			Message: "Invalid request body: " + err.Error(),
+		}}})
+		return
+	}
+
+	doc, errs := gqlparser.LoadQuery(metadataSchema, req.Query)
+	if len(errs) > 0 {
+		writeGraphQL(w, http.StatusOK, graphqlResponse{Errors: validationErrors(errs)})
+		return
+	}
+	op := doc.Operations.ForName(req.OperationName)
+	if op == nil {
+		writeGraphQL(w, http.StatusOK, graphqlResponse{Errors: []graphqlError{{
+			Message:    fmt.Sprintf("Unknown operation named %q.", req.OperationName),
+			Extensions: map[string]any{"classification": "ValidationError"},
+		}}})
+		return
+	}
+	vars, err := validator.VariableValues(metadataSchema, op, req.Variables)
+	if err != nil {
+		var gerr *gqlerror.Error
+		if !errors.As(err, &gerr) {
+			gerr = gqlerror.Wrap(err)
+		}
+		writeGraphQL(w, http.StatusOK, graphqlResponse{Errors: validationErrors(gqlerror.List{gerr})})
+		return
+	}
+
+	s.mu.RLock()
+	ex := &executor{model: s.model, vars: vars, limit: s.nodeLimit}
+	data := ex.execute(op)
+	s.mu.RUnlock()
+
+	resp := graphqlResponse{Data: data, Errors: ex.errs}
+	if ex.exceeded {
+		resp.Errors = append(resp.Errors, nodeLimitError(ex.limit))
+	}
+	s.countNodes(ex.nodes)
+	writeGraphQL(w, http.StatusOK, resp)
+}
+
+func writeGraphQL(w http.ResponseWriter, status int, resp graphqlResponse) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(resp)
+}
+
+// validationErrors turns gqlparser's errors into GraphQL errors shaped like
+// those of Tableau's Metadata API, which classifies them as ValidationError.
+func validationErrors(list gqlerror.List) []graphqlError {
+	out := make([]graphqlError, 0, len(list))
+	for _, e := range list {
+		ge := graphqlError{
+			Message:    e.Message,
+			Extensions: map[string]any{"classification": "ValidationError"},
+		}
+		for _, l := range e.Locations {
+			ge.Locations = append(ge.Locations, location{Line: l.Line, Column: l.Column})
+		}
+		out = append(out, ge)
+	}
+	return out
+}
+
+// nodeLimitError is the error Tableau adds when a query touches more nodes
+// than the limit. The data that comes with it is partial.
+func nodeLimitError(limit int) graphqlError {
+	return graphqlError{
+		Message: fmt.Sprintf("Showing partial results. The request exceeded the %d node limit. "+
+			"Use pagination, additional filtering, or both in the query to adjust results.", limit),
+		Extensions: map[string]any{
+			"severity":   "WARNING",
+			"code":       "NODE_LIMIT_EXCEEDED",
+			"properties": map[string]any{"nodeLimit": limit},
+		},
+	}
+}
+
+// rateExceededError is Tableau Cloud's throttling error for the Metadata API.
+func rateExceededError() graphqlError {
+	return graphqlError{
+		Message: "Request was throttled. The rate of requests exceeded the limit; retry after a while.",
+		Extensions: map[string]any{
+			"severity": "ERROR",
+			"code":     "RATE_EXCEEDED",
+		},
+	}
+}
+
+// orderedObject is a JSON object that keeps its keys in selection order, as
+// GraphQL responses do.
+type orderedObject struct {
+	keys   []string
+	values []any
+}
+
+func (o *orderedObject) set(key string, v any) {
+	o.keys = append(o.keys, key)
+	o.values = append(o.values, v)
+}
+
+// MarshalJSON writes the keys in insertion order.
+func (o *orderedObject) MarshalJSON() ([]byte, error) {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range o.keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		b.Write(kb)
+		b.WriteByte(':')
+		vb, err := json.Marshal(o.values[i])
+		if err != nil {
+			return nil, err
+		}
+		b.Write(vb)
+	}
+	b.WriteByte('}')
+	return []byte(b.String()), nil
+}
+
+// object is a Metadata API object the executor can read fields from.
+type object interface {
+	typeName() string
+	// field returns a scalar (string, bool, int, nil), an object, a list of
+	// objects or a connectionSource.
+	field(name string, args map[string]any) (any, error)
+}
+
+// connectionSource is the full, filtered list behind a *Connection field;
+// the executor cuts the page out of it.
+type connectionSource struct {
+	items []object
+	args  map[string]any
+}
+
+// fieldError is a resolver error that becomes a GraphQL error with a code.
+type fieldError struct {
+	code    string
+	message string
+}
+
+func (e *fieldError) Error() string { return e.message }
+
+// executor runs one operation against the model and counts the nodes it
+// returns.
+//
+// The node limit counts objects, the way Tableau describes its limit: every
+// object in the result counts once, at whatever depth (a workbook, its
+// owner, each tag, dashboard, data source, table and database). Connection
+// wrappers, pageInfo and the query root are structure, not nodes, and
+// scalars never count. Once the count would pass the limit, further objects
+// are left out (lists end early, single objects become null) and the
+// response carries NODE_LIMIT_EXCEEDED with the partial data.
+type executor struct {
+	model    *model
+	vars     map[string]any
+	limit    int
+	nodes    int
+	exceeded bool
+	errs     []graphqlError
+}
+
+func (e *executor) execute(op *ast.OperationDefinition) any {
+	root := queryRoot{m: e.model}
+	return e.selectObject(root, "Query", op.SelectionSet, nil)
+}
+
+// takeNode counts one node and reports whether it still fits the limit.
+func (e *executor) takeNode() bool {
+	if e.nodes >= e.limit {
+		e.exceeded = true
+		return false
+	}
+	e.nodes++
+	return true
+}
+
+// collectedField is one response key with every field node that asked for
+// it, so that fragments selecting the same field merge their sub-selections.
+type collectedField struct {
+	key    string
+	fields []*ast.Field
+}
+
+func (e *executor) collectFields(set ast.SelectionSet, typeName string, out []collectedField) []collectedField {
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			if !e.included(sel.Directives) {
+				continue
+			}
+			key := sel.Alias
+			if key == "" {
+				key = sel.Name
+			}
+			i := slices.IndexFunc(out, func(c collectedField) bool { return c.key == key })
+			if i < 0 {
+				out = append(out, collectedField{key: key})
+				i = len(out) - 1
+			}
+			out[i].fields = append(out[i].fields, sel)
+		case *ast.InlineFragment:
+			if e.included(sel.Directives) && typeMatches(sel.TypeCondition, typeName) {
+				out = e.collectFields(sel.SelectionSet, typeName, out)
+			}
+		case *ast.FragmentSpread:
+			if e.included(sel.Directives) && sel.Definition != nil && typeMatches(sel.Definition.TypeCondition, typeName) {
+				out = e.collectFields(sel.Definition.SelectionSet, typeName, out)
+			}
+		}
+	}
+	return out
+}
+
+// included evaluates @skip and @include.
+func (e *executor) included(dirs ast.DirectiveList) bool {
+	if d := dirs.ForName("skip"); d != nil {
+		if v, _ := d.ArgumentMap(e.vars)["if"].(bool); v {
+			return false
+		}
+	}
+	if d := dirs.ForName("include"); d != nil {
+		if v, _ := d.ArgumentMap(e.vars)["if"].(bool); !v {
+			return false
+		}
+	}
+	return true
+}
+
+// typeMatches reports whether an object of type typeName satisfies a
+// fragment's type condition, which may name the type or an interface it
+// implements.
+func typeMatches(condition, typeName string) bool {
+	if condition == "" || condition == typeName {
+		return true
+	}
+	def := metadataSchema.Types[typeName]
+	for _, iface := range metadataSchema.GetImplements(def) {
+		if iface.Name == condition {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *executor) selectObject(obj object, typeName string, set ast.SelectionSet, path []any) *orderedObject {
+	out := &orderedObject{}
+	for _, cf := range e.collectFields(set, typeName, nil) {
+		f := cf.fields[0]
+		fieldPath := append(slices.Clone(path), cf.key)
+		if f.Name == "__typename" {
+			out.set(cf.key, typeName)
+			continue
+		}
+		if strings.HasPrefix(f.Name, "__") {
+			e.errs = append(e.errs, graphqlError{
+				Message: "Introspection is not served by the Tableau simulator.",
+				Path:    fieldPath,
+			})
+			out.set(cf.key, nil)
+			continue
+		}
+		var sub ast.SelectionSet
+		for _, ff := range cf.fields {
+			sub = append(sub, ff.SelectionSet...)
+		}
+		args := f.ArgumentMap(e.vars)
+		v, err := obj.field(f.Name, args)
+		if err != nil {
+			e.addFieldError(err, f, fieldPath)
+			out.set(cf.key, nil)
+			continue
+		}
+		out.set(cf.key, e.value(v, f.Definition.Type, sub, fieldPath, f))
+	}
+	return out
+}
+
+func (e *executor) addFieldError(err error, f *ast.Field, path []any) {
+	ge := graphqlError{Message: err.Error(), Path: path}
+	if f.Position != nil {
+		ge.Locations = []location{{Line: f.Position.Line, Column: f.Position.Column}}
+	}
+	if fe, ok := err.(*fieldError); ok {
+		ge.Extensions = map[string]any{"severity": "ERROR", "code": fe.code}
+	}
+	e.errs = append(e.errs, ge)
+}
+
+// value completes a resolved field value against its declared type.
+func (e *executor) value(v any, typ *ast.Type, set ast.SelectionSet, path []any, f *ast.Field) any {
+	switch v := v.(type) {
+	case nil:
+		return nil
+	case structure:
+		return e.selectObject(v.object, v.typeName(), set, path)
+	case object:
+		if !e.takeNode() {
+			return nil
+		}
+		return e.selectObject(v, v.typeName(), set, path)
+	case []object:
+		out := make([]any, 0, len(v))
+		for i, item := range v {
+			if !e.takeNode() {
+				break
+			}
+			out = append(out, e.selectObject(item, item.typeName(), set, append(slices.Clone(path), i)))
+		}
+		return out
+	case connectionSource:
+		conn, err := e.page(typ.Name(), v)
+		if err != nil {
+			e.addFieldError(err, f, path)
+			return nil
+		}
+		return e.selectObject(conn, conn.typeName(), set, path)
+	default:
+		return v
+	}
+}
+
+// cursor is the content of a Metadata API cursor: base64 of a JSON object
+// naming the node type, the site and the id of the last node of the page.
+type cursor struct {
+	Type           string `json:"type"`
+	Scope          string `json:"scope"`
+	SortOrderValue struct {
+		LastID string `json:"lastId"`
+	} `json:"sortOrderValue"`
+}
+
+func encodeCursor(typeName, siteLUID, lastID string) string {
+	c := cursor{Type: typeName, Scope: "sites/" + siteLUID}
+	c.SortOrderValue.LastID = lastID
+	b, _ := json.Marshal(c)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+func invalidArgument(msg string) error {
+	return &fieldError{code: "INVALID_ARGUMENT", message: msg}
+}
+
+// page cuts one page out of a connection's items, which are sorted by id.
+func (e *executor) page(connType string, src connectionSource) (*connectionObj, error) {
+	nodeType := metadataSchema.Types[connType].Fields.ForName("nodes").Type.Name()
+	items := src.items
+
+	first := defaultPageSize
+	if v, ok := src.args["first"]; ok && v != nil {
+		first = toInt(v)
+		if first < 0 {
+			return nil, invalidArgument("The argument first must not be negative.")
+		}
+	}
+	after, _ := src.args["after"].(string)
+	offset := 0
+	if v, ok := src.args["offset"]; ok && v != nil {
+		offset = toInt(v)
+		if offset < 0 {
+			return nil, invalidArgument("The argument offset must not be negative.")
+		}
+	}
+	if after != "" && offset > 0 {
+		return nil, invalidArgument("Can't use \"after\" and \"offset\" pagination at the same time. Remove one of the arguments from the query.")
+	}
+
+	start := offset
+	if after != "" {
+		raw, err := base64.StdEncoding.DecodeString(after)
+		var c cursor
+		if err == nil {
+			err = json.Unmarshal(raw, &c)
+		}
+		if err != nil || c.SortOrderValue.LastID == "" {
+			return nil, invalidArgument("The query contains an invalid cursor. Make sure to use cursors of the same type.")
+		}
+		if c.Type != nodeType {
+			return nil, invalidArgument("The query contains an invalid cursor. Make sure to use cursors of the same type.")
+		}
+		if c.Scope != "sites/"+e.model.siteLUID {
+			return nil, invalidArgument("The query contains an invalid cursor. Make sure to use cursors that belong to the same site.")
+		}
+		// The position after the last id still holds when that node was
+		// deleted since, because items are sorted by id.
+		start, _ = slices.BinarySearchFunc(items, c.SortOrderValue.LastID, func(o object, id string) int {
+			return strings.Compare(objectID(o), id)
+		})
+		if start < len(items) && objectID(items[start]) == c.SortOrderValue.LastID {
+			start++
+		}
+	}
+	start = min(start, len(items))
+	end := min(start+first, len(items))
+
+	conn := &connectionObj{typ: connType, nodes: items[start:end], total: len(items)}
+	conn.info = pageInfoObj{hasNext: end < len(items), hasPrevious: start > 0}
+	if end > start {
+		conn.info.startCursor = encodeCursor(nodeType, e.model.siteLUID, objectID(items[start]))
+		conn.info.endCursor = encodeCursor(nodeType, e.model.siteLUID, objectID(items[end-1]))
+	}
+	return conn, nil
+}
+
+func objectID(o object) string {
+	id, _ := o.field("id", nil)
+	s, _ := id.(string)
+	return s
+}
+
+// toInt reads an Int argument, which arrives as int64 from a literal and as
+// float64 from a JSON variable.
+func toInt(v any) int {
+	switch n := v.(type) {
+	case int:
+		return n
+	case int64:
+		return int(n)
+	case float64:
+		return int(n)
+	case json.Number:
+		i, _ := n.Int64()
+		return int(i)
+	}
+	return 0
+}
+
+// connectionObj is a page of a connection. It is structure, not a node, so
+// selecting it does not count against the node limit; its nodes do.
+type connectionObj struct {
+	typ   string
+	nodes []object
+	total int
+	info  pageInfoObj
+}
+
+func (c *connectionObj) typeName() string { return c.typ }
+
+func (c *connectionObj) field(name string, _ map[string]any) (any, error) {
+	switch name {
+	case "nodes":
+		return c.nodes, nil
+	case "pageInfo":
+		return structure{c.info}, nil
+	case "totalCount":
+		return c.total, nil
+	}
+	return nil, fmt.Errorf("field %s is not served on %s", name, c.typ)
+}
+
+type pageInfoObj struct {
+	hasNext, hasPrevious   bool
+	startCursor, endCursor string
+}
+
+func (p pageInfoObj) typeName() string { return "PageInfo" }
+
+func (p pageInfoObj) field(name string, _ map[string]any) (any, error) {
+	switch name {
+	case "hasNextPage":
+		return p.hasNext, nil
+	case "hasPreviousPage":
+		return p.hasPrevious, nil
+	case "startCursor":
+		return nullable(p.startCursor), nil
+	case "endCursor":
+		return nullable(p.endCursor), nil
+	}
+	return nil, fmt.Errorf("field %s is not served on PageInfo", name)
+}
+
+// structure wraps an object that is not a node, such as PageInfo, so that
+// the executor does not count it.
+type structure struct{ object }
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
