@@ -1,0 +1,335 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/autoexposures/autoexposures/internal/store"
+	"github.com/autoexposures/autoexposures/internal/tableau"
+)
+
+// ListWorkbooksInput is the selection to resolve. An empty selection means
+// the worker's default selection (AUTOEXPOSURES_COLLECTIONS, _PROJECTS,
+// _WORKBOOK_LUIDS), and when that is empty too, every workbook on the site.
+type ListWorkbooksInput struct {
+	Selection tableau.Selection
+}
+
+// ListWorkbooksResult names the stored workbook list and counts it.
+type ListWorkbooksResult struct {
+	// WorkbookList is the stored list: the resolved selection, the
+	// workbook LUIDs and the collections.
+	WorkbookList store.Ref
+	// Selection is the selection that was resolved, after defaults.
+	Selection   tableau.Selection
+	Workbooks   int
+	Collections int
+}
+
+// workbookList is the stored form of a resolved selection.
+type workbookList struct {
+	Selection   tableau.Selection    `json:"selection"`
+	LUIDs       []string             `json:"workbookLuids"`
+	Collections []tableau.Collection `json:"collections,omitempty"`
+}
+
+// ListWorkbooks resolves a selection of collections, projects or workbook
+// LUIDs to the workbooks it holds, with Tableau's cheap listing calls, and
+// stores the list for ReadLineage. An unknown collection is non-retryable.
+func (a *Activities) ListWorkbooks(ctx context.Context, in ListWorkbooksInput) (ListWorkbooksResult, error) {
+	logger := activity.GetLogger(ctx)
+	sel := in.Selection
+	if sel.IsEmpty() {
+		sel = a.Settings.DefaultSelection()
+	}
+
+	refs, collections, err := a.Tableau.ListWorkbooks(ctx, sel)
+	if err != nil {
+		return ListWorkbooksResult{}, tableauError("listing workbooks", err)
+	}
+
+	list := workbookList{Selection: sel, Collections: collections}
+	for _, r := range refs {
+		list.LUIDs = append(list.LUIDs, r.LUID)
+	}
+	slices.Sort(list.LUIDs)
+	list.LUIDs = slices.Compact(list.LUIDs)
+	ref, err := a.putJSON(store.KindWorkbookList, list)
+	if err != nil {
+		return ListWorkbooksResult{}, storeError("storing the workbook list", err)
+	}
+
+	logger.Info("workbooks listed", "workbooks", len(list.LUIDs), "collections", len(collections),
+		"selected_collections", sel.Collections, "selected_projects", sel.Projects, "workbook_list", ref.Hash)
+	return ListWorkbooksResult{
+		WorkbookList: ref,
+		Selection:    sel,
+		Workbooks:    len(list.LUIDs),
+		Collections:  len(collections),
+	}, nil
+}
+
+// ReadLineageInput names the workbook list to read. ChunkSize is how many
+// workbooks are read between two checkpoints; zero takes the worker's
+// AUTOEXPOSURES_SYNC_CHUNK_SIZE.
+type ReadLineageInput struct {
+	WorkbookList store.Ref
+	ChunkSize    int `json:",omitempty"`
+}
+
+// ReadLineageResult names the stored snapshot and counts what it holds.
+type ReadLineageResult struct {
+	Snapshot             store.Ref
+	Workbooks            int
+	PublishedDatasources int
+	// Missing counts workbooks deleted between listing and reading.
+	Missing int
+	// Chunks counts the chunks read; Resumed those taken over from an
+	// earlier attempt.
+	Chunks  int
+	Resumed int
+}
+
+// ReadProgress is the heartbeat detail of ReadLineage: how far the read got
+// and where the chunks read so far are stored. A retry, on this worker or
+// another, resumes from it.
+type ReadProgress struct {
+	// WorkbookList is the hash of the list being read; progress of another
+	// list is ignored.
+	WorkbookList string
+	// Done is how many LUIDs of the list, in order, are read and stored.
+	Done    int
+	Total   int
+	Missing int
+	Parts   []store.Ref
+}
+
+// snapshotPart is the stored form of one chunk.
+type snapshotPart struct {
+	Workbooks            []tableau.Workbook            `json:"workbooks"`
+	PublishedDatasources []tableau.PublishedDatasource `json:"publishedDatasources,omitempty"`
+	Missing              []string                      `json:"missing,omitempty"`
+}
+
+// ReadLineage reads the full lineage of every listed workbook in chunks,
+// stores each chunk, and records its progress in the activity heartbeat, so
+// a retry or a new worker resumes after the last stored chunk. At the end it
+// assembles one normalized snapshot and stores it.
+func (a *Activities) ReadLineage(ctx context.Context, in ReadLineageInput) (ReadLineageResult, error) {
+	logger := activity.GetLogger(ctx)
+	var list workbookList
+	if err := a.getJSON(in.WorkbookList, &list); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return ReadLineageResult{}, invalidInput("reading workbook list: %v: run the sync again", err)
+		}
+		return ReadLineageResult{}, storeError("reading workbook list", err)
+	}
+	chunk := in.ChunkSize
+	if chunk <= 0 {
+		chunk = a.Settings.SyncChunkSize
+	}
+	if chunk <= 0 {
+		chunk = 500
+	}
+
+	progress := a.resumeProgress(ctx, in.WorkbookList, len(list.LUIDs))
+	resumed := len(progress.Parts)
+	if resumed > 0 {
+		logger.Info("lineage read resumed", "workbook_list", in.WorkbookList.Hash, "done", progress.Done, "total", progress.Total)
+	}
+
+	hb := startHeartbeat(ctx, progress)
+	defer hb.stop()
+
+	for progress.Done < len(list.LUIDs) {
+		end := min(progress.Done+chunk, len(list.LUIDs))
+		luids := list.LUIDs[progress.Done:end]
+
+		read, err := a.Tableau.ReadWorkbooks(ctx, luids)
+		if err != nil {
+			return ReadLineageResult{}, tableauError(fmt.Sprintf("reading lineage of workbooks %d to %d of %d", progress.Done+1, end, len(list.LUIDs)), err)
+		}
+		part, err := a.putJSON(store.KindSnapshotPart, snapshotPart{
+			Workbooks:            read.Workbooks,
+			PublishedDatasources: read.PublishedDatasources,
+			Missing:              read.Missing,
+		})
+		if err != nil {
+			return ReadLineageResult{}, storeError("storing lineage chunk", err)
+		}
+
+		progress.Parts = append(progress.Parts, part)
+		progress.Done = end
+		progress.Missing += len(read.Missing)
+		hb.update(ctx, progress)
+		logger.Info("lineage chunk stored", "done", end, "total", len(list.LUIDs),
+			"missing", len(read.Missing), "part", part.Hash)
+	}
+
+	snap, err := a.assembleSnapshot(list, progress.Parts)
+	if err != nil {
+		return ReadLineageResult{}, err
+	}
+	ref, err := a.putJSON(store.KindSnapshot, snap)
+	if err != nil {
+		return ReadLineageResult{}, storeError("storing snapshot", err)
+	}
+
+	logger.Info("snapshot stored", "snapshot", ref.Hash, "workbooks", len(snap.Workbooks),
+		"published_datasources", len(snap.PublishedDatasources), "missing", progress.Missing)
+	return ReadLineageResult{
+		Snapshot:             ref,
+		Workbooks:            len(snap.Workbooks),
+		PublishedDatasources: len(snap.PublishedDatasources),
+		Missing:              progress.Missing,
+		Chunks:               len(progress.Parts),
+		Resumed:              resumed,
+	}, nil
+}
+
+// resumeProgress returns the progress recorded by an earlier attempt of
+// this activity when it read the same list and its chunks are still in the
+// store, and a fresh start otherwise.
+func (a *Activities) resumeProgress(ctx context.Context, list store.Ref, total int) ReadProgress {
+	fresh := ReadProgress{WorkbookList: list.Hash, Total: total}
+	if !activity.HasHeartbeatDetails(ctx) {
+		return fresh
+	}
+	logger := activity.GetLogger(ctx)
+	var p ReadProgress
+	if err := activity.GetHeartbeatDetails(ctx, &p); err != nil {
+		logger.Warn("heartbeat details unreadable, reading from the start", "error", err)
+		return fresh
+	}
+	if p.WorkbookList != list.Hash || p.Total != total || p.Done > total {
+		logger.Warn("heartbeat details are for another workbook list, reading from the start", "workbook_list", list.Hash)
+		return fresh
+	}
+	for _, part := range p.Parts {
+		rc, err := a.Store.Open(part)
+		if err != nil {
+			logger.Warn("stored chunk missing, reading from the start", "part", part.Hash, "error", err)
+			return fresh
+		}
+		rc.Close()
+	}
+	return p
+}
+
+// assembleSnapshot merges the stored chunks into one normalized snapshot.
+func (a *Activities) assembleSnapshot(list workbookList, parts []store.Ref) (*tableau.Snapshot, error) {
+	server, site := a.siteIdentity()
+	snap := &tableau.Snapshot{
+		FormatVersion: tableau.SnapshotFormatVersion,
+		ServerURL:     server,
+		Site:          site,
+		Selection:     list.Selection,
+		Collections:   list.Collections,
+		Workbooks:     []tableau.Workbook{},
+	}
+
+	// A published data source shared by workbooks of several chunks is read
+	// once per chunk; keep one.
+	seenDatasource := map[string]bool{}
+	for _, ref := range parts {
+		var part snapshotPart
+		if err := a.getJSON(ref, &part); err != nil {
+			return nil, storeError("reading lineage chunk", err)
+		}
+		snap.Workbooks = append(snap.Workbooks, part.Workbooks...)
+		for _, d := range part.PublishedDatasources {
+			if seenDatasource[d.LUID] {
+				continue
+			}
+			seenDatasource[d.LUID] = true
+			snap.PublishedDatasources = append(snap.PublishedDatasources, d)
+		}
+	}
+
+	// The listing knows which collections hold a workbook; the lineage read
+	// may not.
+	holders := map[string][]string{}
+	for _, c := range list.Collections {
+		for _, luid := range c.WorkbookLUIDs {
+			holders[luid] = append(holders[luid], c.LUID)
+		}
+	}
+	for i := range snap.Workbooks {
+		wb := &snap.Workbooks[i]
+		if len(wb.Collections) == 0 {
+			wb.Collections = holders[wb.LUID]
+		}
+	}
+
+	snap.Normalize()
+	return snap, nil
+}
+
+// heartbeat records ReadLineage's progress while a chunk is being read, so
+// that a long chunk does not miss the heartbeat timeout.
+type heartbeat struct {
+	mu       sync.Mutex
+	progress ReadProgress
+	done     chan struct{}
+	wg       sync.WaitGroup
+}
+
+func startHeartbeat(ctx context.Context, p ReadProgress) *heartbeat {
+	hb := &heartbeat{progress: p, done: make(chan struct{})}
+	activity.RecordHeartbeat(ctx, p)
+
+	interval := activity.GetInfo(ctx).HeartbeatTimeout / 3
+	if interval <= 0 {
+		interval = 10 * time.Second
+	}
+	hb.wg.Add(1)
+	go func() {
+		defer hb.wg.Done()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-hb.done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				hb.mu.Lock()
+				p := hb.progress
+				hb.mu.Unlock()
+				activity.RecordHeartbeat(ctx, p)
+			}
+		}
+	}()
+	return hb
+}
+
+// update records p at once; the SDK throttles what it sends to the server
+// and always sends the last details it was given.
+func (hb *heartbeat) update(ctx context.Context, p ReadProgress) {
+	p.Parts = slices.Clone(p.Parts)
+	hb.mu.Lock()
+	hb.progress = p
+	hb.mu.Unlock()
+	activity.RecordHeartbeat(ctx, p)
+}
+
+func (hb *heartbeat) stop() {
+	close(hb.done)
+	hb.wg.Wait()
+}
+
+// siteIdentity returns the Tableau server's base URL and the site's content
+// URL, which the snapshot records.
+func (a *Activities) siteIdentity() (server, site string) {
+	if a.Tableau == nil {
+		return "", ""
+	}
+	return a.Tableau.ServerURL(), a.Tableau.Site()
+}

@@ -1,0 +1,85 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.temporal.io/sdk/worker"
+
+	"github.com/autoexposures/autoexposures/activities"
+	"github.com/autoexposures/autoexposures/internal/config"
+	"github.com/autoexposures/autoexposures/internal/store"
+	"github.com/autoexposures/autoexposures/internal/tableau"
+	"github.com/autoexposures/autoexposures/workflows"
+)
+
+// workerStopTimeout is how long a stopping worker lets running activities
+// finish before cancelling them. A cancelled lineage read resumes from its
+// last heartbeat on the next worker, so waiting longer gains little.
+const workerStopTimeout = 10 * time.Second
+
+// Config is everything the worker reads from its environment.
+type Config struct {
+	Settings config.Settings
+	Temporal config.Temporal
+	Tableau  tableau.Config
+}
+
+// LoadConfig reads the worker's configuration from the process
+// environment. The error lists every problem of every part at once.
+func LoadConfig(ctx context.Context) (Config, error) {
+	var cfg Config
+	var settingsErr, temporalErr, tableauErr error
+	cfg.Settings, settingsErr = config.Load(ctx)
+	cfg.Temporal, temporalErr = config.LoadTemporal(ctx)
+	cfg.Tableau, tableauErr = tableau.LoadConfig(ctx)
+	return cfg, config.Join(settingsErr, temporalErr, tableauErr)
+}
+
+// RunWorker runs a worker with cfg until ctx is cancelled, then stops it
+// gracefully: polling stops at once and running activities get
+// workerStopTimeout to finish.
+func RunWorker(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	st, err := store.New(cfg.Settings.StateDir)
+	if err != nil {
+		return fmt.Errorf("opening the state directory: %w", err)
+	}
+	tc, err := tableau.New(cfg.Tableau, tableau.WithLogger(logger))
+	if err != nil {
+		return fmt.Errorf("creating the Tableau client: %w", err)
+	}
+	c, err := Dial(ctx, cfg.Temporal, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	w := worker.New(c, cfg.Settings.TaskQueue, worker.Options{WorkerStopTimeout: workerStopTimeout})
+	workflows.Register(w, &activities.Activities{
+		Tableau:  tc,
+		Store:    st,
+		Settings: cfg.Settings,
+		Logger:   logger,
+	})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("starting the worker on task queue %s: %w", cfg.Settings.TaskQueue, err)
+	}
+	logger.Info("worker started", "task_queue", cfg.Settings.TaskQueue,
+		"temporal_address", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace, "tls", cfg.Temporal.TLS(),
+		"state_dir", st.Root(), "exposures_file", cfg.Settings.ExposuresPath, "tableau", cfg.Tableau)
+
+	<-ctx.Done()
+	logger.Info("worker stopping", "task_queue", cfg.Settings.TaskQueue)
+	w.Stop()
+
+	signOutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := tc.SignOut(signOutCtx); err != nil && !errors.Is(err, context.Canceled) {
+		logger.Warn("signing out of Tableau failed", "error", err)
+	}
+	logger.Info("worker stopped", "task_queue", cfg.Settings.TaskQueue)
+	return nil
+}

@@ -1,0 +1,103 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/autoexposures/autoexposures/activities"
+)
+
+// ReadLineageHeartbeatTimeout is how long the lineage read may go without a
+// heartbeat before Temporal retries it, on this or another worker. It is
+// also the longest a sync waits after its worker dies.
+const ReadLineageHeartbeatTimeout = 30 * time.Second
+
+// Activity options, one function per kind of step, so that each step's
+// timeouts and retries sit next to each other.
+
+// tableauListOptions fits the cheap listing calls: minutes at most, retried
+// with back-off on rate limits and server errors.
+func tableauListOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        5 * time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        2 * time.Minute,
+			MaximumAttempts:        10,
+			NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
+		},
+		Summary: "list the selected workbooks",
+	})
+}
+
+// readLineageOptions fits the long, paged lineage read: it heartbeats its
+// progress, so a timed-out or failed attempt resumes where it stopped, and
+// it may take hours on a large site.
+func readLineageOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    6 * time.Hour,
+		ScheduleToCloseTimeout: 24 * time.Hour,
+		HeartbeatTimeout:       ReadLineageHeartbeatTimeout,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        5 * time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        5 * time.Minute,
+			MaximumAttempts:        30,
+			NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
+		},
+		Summary: "read workbook lineage into the store",
+	})
+}
+
+// loadArtifactsOptions fits downloading and checking a manifest that may be
+// hundreds of megabytes; the download heartbeats as bytes arrive.
+func loadArtifactsOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Minute,
+		HeartbeatTimeout:    2 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        2 * time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			MaximumAttempts:        10,
+			NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
+		},
+		Summary: "load the dbt artifacts into the store",
+	})
+}
+
+// computeOptions fits matching and writing the outputs: CPU-bound, a few
+// seconds for a large project; retries cover a full disk or a file locked
+// for a moment.
+func computeOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        2 * time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			MaximumAttempts:        10,
+			NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
+		},
+		Summary: "compute and write the exposures",
+	})
+}
+
+// storeOptions fits reading and setting latest pointers: local file
+// operations of milliseconds.
+func storeOptions(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        30 * time.Second,
+			MaximumAttempts:        10,
+			NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
+		},
+		Summary: summary,
+	})
+}
