@@ -1,13 +1,14 @@
-//go:build lineage_compute
-
 package exposures
 
 import (
+	"time"
+
 	"github.com/autoexposures/autoexposures/internal/lineage"
 )
 
 // Generate computes the lineage of every workbook of the snapshot against
-// the manifest and builds the exposures file and the run report.
+// the manifest and builds the exposures file and the run report. With run
+// results, the report also lists the extracts that run made stale.
 func Generate(in Input) (*Output, error) {
 	if in.Manifest == nil || in.Snapshot == nil {
 		return build(in, nil)
@@ -21,4 +22,28 @@ func Generate(in Input) (*Output, error) {
 		out.Report.setStale(lineage.FindStale(in.Manifest, in.Snapshot, res, in.RunResults))
 	}
 	return out, nil
+}
+
+// setStale copies a staleness report into the run report.
+func (r *Report) setStale(s lineage.StaleReport) {
+	section := &StaleSection{Extracts: []StaleExtract{}, Ignored: []IgnoredResult{}}
+	for _, e := range s.Extracts {
+		x := StaleExtract{
+			LUID:         e.LUID,
+			Published:    e.Published,
+			Name:         e.Name,
+			DatasourceID: e.DatasourceID,
+			RebuiltAt:    e.RebuiltAt.UTC().Format(time.RFC3339Nano),
+			Exposures:    nonNil(e.Exposures),
+			Models:       nonNil(e.Models),
+		}
+		if e.LastRefresh != nil {
+			x.LastRefresh = e.LastRefresh.UTC().Format(time.RFC3339Nano)
+		}
+		section.Extracts = append(section.Extracts, x)
+	}
+	for _, i := range s.Ignored {
+		section.Ignored = append(section.Ignored, IgnoredResult{UniqueID: i.UniqueID, Status: i.Status, Exposures: nonNil(i.Exposures)})
+	}
+	r.Stale = section
 }

@@ -103,6 +103,9 @@ type StaleExtract struct {
 type IgnoredResult struct {
 	UniqueID string `json:"unique_id"`
 	Status   string `json:"status"`
+	// Exposures holds the LUIDs of the workbooks with an extract downstream
+	// of the node.
+	Exposures []string `json:"exposures"`
 }
 
 func newReport() *Report {

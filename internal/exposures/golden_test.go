@@ -1,0 +1,272 @@
+package exposures
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/autoexposures/autoexposures/internal/dbt"
+	"github.com/autoexposures/autoexposures/internal/tableau"
+)
+
+// goldenCase is a real manifest with a Tableau snapshot written for it.
+type goldenCase struct {
+	name       string
+	manifest   string // under testdata/manifests of the repository
+	snapshot   string // under testdata/sites of this package
+	curation   string // under testdata/sites; may be empty
+	runResults string // under testdata/manifests; may be empty
+}
+
+var goldenCases = []goldenCase{
+	// duckdb, lower case, seeds that are also sources, a published data
+	// source without database, unparsed custom SQL, a name clash after
+	// transliteration, an emoji-only name, run results for staleness.
+	{name: "jaffle_shop", manifest: "artifacts-parser_jaffle_shop_v12_dbt1.12.json", snapshot: "jaffle_shop.snapshot.json",
+		runResults: "artifacts-parser_jaffle_shop_run_results_v6_dbt1.12.json"},
+	// Postgres, an aliased model, a source, seeds, parsed custom SQL,
+	// hand-written exposures that are not Tableau's, and a curation file.
+	{name: "dbt_metabase", manifest: "dbt-metabase_manifest-v12.json", snapshot: "dbt_metabase.snapshot.json", curation: "dbt_metabase.curation.yml"},
+	// Snowflake upper case, manifest v4, a hand-written exposure with the
+	// workbook's URL, package models, a snapshot, a seed, sources in custom SQL.
+	{name: "dpguthrie", manifest: "dpguthrie-exposures-crawler_manifest-v4_snowflake.json", snapshot: "dpguthrie.snapshot.json"},
+	// Snowflake, aliased models next to same-named sources, ambiguous,
+	// ephemeral and disabled tables, a package source.
+	{name: "flipside", manifest: "flipside-movement-models_manifest-v12_snowflake.json", snapshot: "flipside.snapshot.json"},
+	// Snowflake with a lower-case database, manifest v8, a published data
+	// source shared by two workbooks of the same name, custom SQL to parse.
+	{name: "voi", manifest: "voi-exposures-crawler_manifest-v8_snowflake.json", snapshot: "voi.snapshot.json"},
+}
+
+func loadGoldenInput(t *testing.T, c goldenCase) Input {
+	t.Helper()
+	m, err := dbt.ReadManifestFile(repoFile("manifests", c.manifest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := Input{Manifest: m, Snapshot: readSnapshot(t, filepath.Join("testdata", "sites", c.snapshot))}
+	if c.curation != "" {
+		in.Curation, err = LoadCuration(filepath.Join("testdata", "sites", c.curation))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.runResults != "" {
+		in.RunResults, err = dbt.ReadRunResultsFile(repoFile("manifests", c.runResults))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return in
+}
+
+func readSnapshot(t *testing.T, path string) *tableau.Snapshot {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snap tableau.Snapshot
+	if err := json.Unmarshal(data, &snap); err != nil {
+		t.Fatalf("reading %s: %v", path, err)
+	}
+	return &snap
+}
+
+func TestGoldenRealManifests(t *testing.T) {
+	for _, c := range goldenCases {
+		t.Run(c.name, func(t *testing.T) {
+			out, err := Generate(loadGoldenInput(t, c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			validateYAML(t, out.YAML)
+			checkGolden(t, c.name+".yml", out.YAML)
+			checkGolden(t, c.name+".report.json", reportJSON(t, out.Report))
+		})
+	}
+}
+
+// TestGoldenOrderIndependent shuffles every list of each snapshot and
+// expects the same bytes.
+func TestGoldenOrderIndependent(t *testing.T) {
+	for _, c := range goldenCases {
+		t.Run(c.name, func(t *testing.T) {
+			in := loadGoldenInput(t, c)
+			first, err := Generate(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			firstReport := reportJSON(t, first.Report)
+
+			rng := rand.New(rand.NewPCG(7, 11))
+			for i := range 5 {
+				in.Snapshot = shuffled(rng, readSnapshot(t, filepath.Join("testdata", "sites", c.snapshot)))
+				got, err := Generate(in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(first.YAML, got.YAML) {
+					t.Fatalf("shuffle %d changed the YAML (-first +shuffled):\n%s", i, lineDiff(string(first.YAML), string(got.YAML)))
+				}
+				if report := reportJSON(t, got.Report); !bytes.Equal(firstReport, report) {
+					t.Fatalf("shuffle %d changed the report (-first +shuffled):\n%s", i, lineDiff(string(firstReport), string(report)))
+				}
+			}
+		})
+	}
+}
+
+func shuffled(rng *rand.Rand, s *tableau.Snapshot) *tableau.Snapshot {
+	shuffle := func(n int, swap func(i, j int)) { rng.Shuffle(n, swap) }
+	shuffle(len(s.Workbooks), func(i, j int) { s.Workbooks[i], s.Workbooks[j] = s.Workbooks[j], s.Workbooks[i] })
+	shuffle(len(s.Collections), func(i, j int) { s.Collections[i], s.Collections[j] = s.Collections[j], s.Collections[i] })
+	shuffle(len(s.PublishedDatasources), func(i, j int) {
+		s.PublishedDatasources[i], s.PublishedDatasources[j] = s.PublishedDatasources[j], s.PublishedDatasources[i]
+	})
+	for i := range s.Workbooks {
+		wb := &s.Workbooks[i]
+		shuffle(len(wb.Dashboards), func(i, j int) { wb.Dashboards[i], wb.Dashboards[j] = wb.Dashboards[j], wb.Dashboards[i] })
+		shuffle(len(wb.Collections), func(i, j int) { wb.Collections[i], wb.Collections[j] = wb.Collections[j], wb.Collections[i] })
+		shuffle(len(wb.EmbeddedDatasources), func(i, j int) {
+			wb.EmbeddedDatasources[i], wb.EmbeddedDatasources[j] = wb.EmbeddedDatasources[j], wb.EmbeddedDatasources[i]
+		})
+		for k := range wb.EmbeddedDatasources {
+			ts := wb.EmbeddedDatasources[k].UpstreamTables
+			shuffle(len(ts), func(i, j int) { ts[i], ts[j] = ts[j], ts[i] })
+		}
+	}
+	for i := range s.PublishedDatasources {
+		ts := s.PublishedDatasources[i].UpstreamTables
+		shuffle(len(ts), func(i, j int) { ts[i], ts[j] = ts[j], ts[i] })
+	}
+	return s
+}
+
+// TestEnrichManifest writes the enriched manifest for each real case and
+// checks that every other field is unchanged, that the exposure nodes fit
+// dbt's manifest v12 schema, and the added part against a golden file.
+func TestEnrichManifest(t *testing.T) {
+	c := jsonschema.NewCompiler()
+	c.UseRegexpEngine(compileLookahead)
+	manifestSchema, err := c.Compile(repoFile("schemas", "dbt-manifest-v12.json"))
+	if err != nil {
+		t.Fatalf("compiling manifest v12 schema: %v", err)
+	}
+
+	for _, gc := range goldenCases {
+		t.Run(gc.name, func(t *testing.T) {
+			in := loadGoldenInput(t, gc)
+			out, err := Generate(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := repoFile("manifests", gc.manifest)
+			dst := filepath.Join(t.TempDir(), "manifest.json")
+			if err := EnrichManifest(src, dst, out); err != nil {
+				t.Fatal(err)
+			}
+
+			before := readTopLevel(t, src)
+			after := readTopLevel(t, dst)
+			for key, raw := range before {
+				if key == "exposures" || key == "parent_map" || key == "child_map" {
+					continue
+				}
+				if !bytes.Equal(raw, after[key]) {
+					t.Errorf("field %s changed in the enriched manifest", key)
+				}
+			}
+
+			var exposures map[string]any
+			if err := json.Unmarshal(after["exposures"], &exposures); err != nil {
+				t.Fatal(err)
+			}
+			var parentMap, childMap map[string][]string
+			if err := json.Unmarshal(after["parent_map"], &parentMap); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(after["child_map"], &childMap); err != nil {
+				t.Fatal(err)
+			}
+
+			// Every exposure we added fits the v12 schema's exposure node,
+			// checked through a manifest that holds only what is required.
+			added := map[string]any{}
+			excerpt := map[string]any{}
+			for _, e := range out.Exposures {
+				id := exposureID(in.Manifest.ProjectName, e.Name)
+				node, ok := exposures[id]
+				if !ok {
+					t.Fatalf("exposure %s missing from the enriched manifest", id)
+				}
+				added[id] = node
+				parents := parentMap[id]
+				if !slices.Equal(parents, e.NodeIDs) {
+					t.Errorf("parent_map[%s] = %v, want %v", id, parents, e.NodeIDs)
+				}
+				for _, p := range parents {
+					if !slices.Contains(childMap[p], id) {
+						t.Errorf("child_map[%s] does not list %s", p, id)
+					}
+				}
+				excerpt[id] = map[string]any{"node": node, "parent_map": parents}
+			}
+			if in.Manifest.SchemaVersion == 12 {
+				validateManifestExposures(t, manifestSchema, added)
+			}
+			// Hand-written exposures stay.
+			for _, e := range in.Manifest.Exposures {
+				if _, ok := exposures[e.UniqueID]; !ok && !isGenerated(e.Meta) {
+					t.Errorf("hand-written exposure %s was dropped", e.UniqueID)
+				}
+			}
+
+			data, err := json.MarshalIndent(excerpt, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, gc.name+".enriched.json", append(data, '\n'))
+		})
+	}
+}
+
+func readTopLevel(t *testing.T, path string) map[string]json.RawMessage {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatalf("reading %s: %v", path, err)
+	}
+	return m
+}
+
+func validateManifestExposures(t *testing.T, schema *jsonschema.Schema, exposures map[string]any) {
+	t.Helper()
+	doc := map[string]any{
+		"metadata": map[string]any{}, "nodes": map[string]any{}, "sources": map[string]any{}, "macros": map[string]any{},
+		"docs": map[string]any{}, "exposures": exposures, "metrics": map[string]any{}, "groups": map[string]any{},
+		"selectors": map[string]any{}, "disabled": map[string]any{}, "parent_map": map[string]any{}, "child_map": map[string]any{},
+		"group_map": map[string]any{}, "saved_queries": map[string]any{}, "semantic_models": map[string]any{}, "unit_tests": map[string]any{},
+	}
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schema.Validate(inst); err != nil {
+		t.Errorf("added exposures do not fit dbt-manifest-v12.json: %v", err)
+	}
+}
