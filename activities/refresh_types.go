@@ -185,14 +185,6 @@ type RefreshResult struct {
 	RateLimitWaits int `json:",omitempty"`
 }
 
-// Error types of the refresh activities that no retry can fix.
-const (
-	ErrTypeRefreshInvalid     = "RefreshInvalidInput"
-	ErrTypeRefreshNotFound    = "RefreshNotFound"
-	ErrTypeRefreshCredentials = "RefreshInvalidCredentials"
-	ErrTypeRefreshRateLimited = "RefreshRateLimited"
-)
-
 // RefreshSummary returns the one-line static summary of a refresh workflow
 // shown in the Web UI.
 func RefreshSummary(in RefreshRequest) string {

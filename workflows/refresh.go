@@ -12,7 +12,7 @@ import (
 )
 
 // RefreshProgressQuery is the query that returns a refresh's progress.
-const RefreshProgressQuery = "progress"
+const RefreshProgressQuery = ProgressQuery
 
 // RefreshProgress is what a running ExposureRefreshWorkflow reports to the
 // progress query.
@@ -62,7 +62,7 @@ func ExposureRefreshWorkflow(ctx workflow.Context, in activities.RefreshRequest)
 	if in.ExtractLUID == "" || (in.Kind != activities.KindWorkbook && in.Kind != activities.KindDatasource) {
 		return res, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("invalid refresh request: extract LUID %q, kind %q; expected a LUID and kind workbook or datasource", in.ExtractLUID, in.Kind),
-			activities.ErrTypeRefreshInvalid, nil)
+			activities.ErrTypeInvalidInput, nil)
 	}
 	logger.Info("refresh started", "extract_luid", in.ExtractLUID, "kind", in.Kind, "dbt_run_id", in.DbtRunID, "min_interval", in.MinInterval)
 
@@ -166,7 +166,7 @@ func requestRefresh(ctx workflow.Context, in activities.RefreshRequest, progress
 			InitialInterval:        5 * time.Second,
 			MaximumInterval:        time.Minute,
 			MaximumAttempts:        8,
-			NonRetryableErrorTypes: []string{activities.ErrTypeRefreshInvalid, activities.ErrTypeRefreshNotFound, activities.ErrTypeRefreshCredentials},
+			NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
 		},
 	})
 
@@ -181,7 +181,7 @@ func requestRefresh(ctx workflow.Context, in activities.RefreshRequest, progress
 		if progress.RateLimitWaits >= maxRateLimitWaits {
 			return start, temporal.NewNonRetryableApplicationError(
 				fmt.Sprintf("Tableau rejected the refresh of %s %s with 429 %d times; try again later or raise the site's refresh limit", in.Kind, in.ExtractLUID, progress.RateLimitWaits),
-				activities.ErrTypeRefreshRateLimited, nil)
+				activities.ErrTypeRateLimited, nil)
 		}
 
 		wait := start.RetryAfter
@@ -207,7 +207,7 @@ func followJob(ctx workflow.Context, job activities.JobState, progress *RefreshP
 			InitialInterval:        5 * time.Second,
 			MaximumInterval:        time.Minute,
 			MaximumAttempts:        10,
-			NonRetryableErrorTypes: []string{activities.ErrTypeRefreshCredentials},
+			NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
 		},
 	})
 	progress.Phase, progress.JobID = "following", job.ID

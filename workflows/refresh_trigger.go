@@ -60,7 +60,7 @@ func startStaleRefreshes(ctx workflow.Context, in RefreshTrigger) (RefreshTrigge
 			InitialInterval:        time.Second,
 			MaximumInterval:        time.Minute,
 			MaximumAttempts:        5,
-			NonRetryableErrorTypes: []string{activities.ErrTypeRefreshInvalid},
+			NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
 		},
 	})
 
