@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -198,6 +199,83 @@ func (j *job) view(now time.Time, full bool) *jobXML {
 		x.FinishCode = "2"
 	}
 	return x
+}
+
+// jobSet is the answer of Query Jobs: background jobs in brief.
+type jobSet struct {
+	Jobs []backgroundJobXML `xml:"backgroundJob" json:"backgroundJob"`
+}
+
+type backgroundJobXML struct {
+	ID        string `xml:"id,attr" json:"id"`
+	Status    string `xml:"status,attr" json:"status"`
+	CreatedAt string `xml:"createdAt,attr" json:"createdAt"`
+	StartedAt string `xml:"startedAt,attr,omitempty" json:"startedAt,omitempty"`
+	EndedAt   string `xml:"endedAt,attr,omitempty" json:"endedAt,omitempty"`
+	Priority  string `xml:"priority,attr" json:"priority"`
+	JobType   string `xml:"jobType,attr" json:"jobType"`
+}
+
+// backgroundStatus is a job state as Query Jobs names it.
+var backgroundStatus = map[JobState]string{
+	JobQueued:     "Pending",
+	JobInProgress: "InProgress",
+	JobSucceeded:  "Success",
+	JobFailed:     "Failed",
+	JobCancelled:  "Cancelled",
+}
+
+// serveListJobs answers GET .../jobs, paged, newest first. It understands
+// the filter expressions jobType:eq:refresh_extracts and
+// status:eq:<status>, joined by commas; other filters get 400.
+func (s *Server) serveListJobs(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.authenticate(w, r)
+	if !ok || !s.siteFromPath(w, r, sess) {
+		return
+	}
+	size, number, ok := pageParams(w, r)
+	if !ok {
+		return
+	}
+	var wantStatus string
+	if f := r.URL.Query().Get("filter"); f != "" {
+		for _, expr := range strings.Split(f, ",") {
+			field, value, _ := strings.Cut(expr, ":eq:")
+			switch {
+			case field == "jobType" && value == "refresh_extracts":
+			case field == "status":
+				wantStatus = value
+			default:
+				writeError(w, r, http.StatusBadRequest, "400065", "Bad Request",
+					fmt.Sprintf("The filter expression '%s' is not supported by the simulator.", expr))
+				return
+			}
+		}
+	}
+
+	now := s.clock()
+	s.mu.RLock()
+	var all []backgroundJobXML
+	for i := len(s.jobOrder) - 1; i >= 0; i-- {
+		j := s.jobs[s.jobOrder[i]]
+		v := j.view(now, true)
+		status := backgroundStatus[j.state(now)]
+		if wantStatus != "" && status != wantStatus {
+			continue
+		}
+		all = append(all, backgroundJobXML{
+			ID: j.id, Status: status, CreatedAt: v.CreatedAt, StartedAt: v.StartedAt,
+			EndedAt: v.CompletedAt, Priority: "50", JobType: "refresh_extracts",
+		})
+	}
+	s.mu.RUnlock()
+
+	start, end := pageOf(len(all), size, number)
+	set := &jobSet{Jobs: all[start:end]}
+	if set.Jobs == nil {
+		set.Jobs = []backgroundJobXML{}
+	}
+	writeREST(w, r, http.StatusOK, tsResponse{Pagination: newPagination(size, number, len(all)), Jobs: set})
 }
 
 func (s *Server) serveWorkbookRefresh(w http.ResponseWriter, r *http.Request) {

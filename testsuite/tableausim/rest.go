@@ -35,6 +35,7 @@ type tsResponse struct {
 	Job         *jobXML        `xml:"job,omitempty" json:"job,omitempty"`
 	Collections *collectionSet `xml:"collections,omitempty" json:"collections,omitempty"`
 	Items       *itemSet       `xml:"items,omitempty" json:"items,omitempty"`
+	Jobs        *jobSet        `xml:"backgroundJobs,omitempty" json:"backgroundJobs,omitempty"`
 }
 
 type restError struct {
@@ -195,10 +196,12 @@ type itemSet struct {
 	Items []itemXML `xml:"item" json:"item"`
 }
 
+// itemXML is one collection item. Its resource type is in contentType, as
+// the client reads it.
 type itemXML struct {
-	ID   string `xml:"id,attr" json:"id"`
-	Type string `xml:"type,attr" json:"type"`
-	Name string `xml:"name,attr,omitempty" json:"name,omitempty"`
+	ID          string `xml:"id,attr" json:"id"`
+	ContentType string `xml:"contentType,attr" json:"contentType"`
+	Name        string `xml:"name,attr,omitempty" json:"name,omitempty"`
 }
 
 // siteFromPath checks that the site LUID in the path is the session's site.
@@ -272,7 +275,7 @@ func (s *Server) serveCollectionItems(w http.ResponseWriter, r *http.Request) {
 	start, end := pageOf(len(col.WorkbookLUIDs), size, number)
 	set := &itemSet{Items: []itemXML{}}
 	for _, wl := range col.WorkbookLUIDs[start:end] {
-		item := itemXML{ID: wl, Type: "workbook"}
+		item := itemXML{ID: wl, ContentType: "workbook"}
 		if wb := s.model.byLUID[wl]; wb != nil {
 			item.Name = wb.w.Name
 		}

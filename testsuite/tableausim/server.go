@@ -156,6 +156,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/{version}/sites/{site}/collections/{collection}/items", s.rest(KindCollections, s.serveCollectionItems))
 	mux.Handle("POST /api/{version}/sites/{site}/workbooks/{id}/refresh", s.rest(KindRefresh, s.serveWorkbookRefresh))
 	mux.Handle("POST /api/{version}/sites/{site}/datasources/{id}/refresh", s.rest(KindRefresh, s.serveDatasourceRefresh))
+	mux.Handle("GET /api/{version}/sites/{site}/jobs", s.rest(KindJobs, s.serveListJobs))
 	mux.Handle("GET /api/{version}/sites/{site}/jobs/{id}", s.rest(KindJobs, s.serveGetJob))
 	mux.Handle("PUT /api/{version}/sites/{site}/jobs/{id}", s.rest(KindJobs, s.serveCancelJob))
 	mux.Handle("/", s.wrap(KindOther, func(w http.ResponseWriter, r *http.Request) {
