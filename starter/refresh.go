@@ -247,8 +247,11 @@ func exposureWorkbook(path, name string) (string, error) {
 		}
 		return "", fmt.Errorf("exposure %s in %s has no meta.autoexposures.workbook_luid, so autoexposures did not generate it: use --workbook LUID", name, path)
 	}
+	if len(names) == 0 {
+		return "", fmt.Errorf("no exposure named %q in %s, which holds no exposures: run starter sync first", name, path)
+	}
 	return "", fmt.Errorf("no exposure named %q in %s (%d exposures, such as %s): check the name, which is the exposure's name, not its label",
-		name, path, len(doc.Exposures), strings.Join(names[:min(3, len(names))], ", "))
+		name, path, len(names), strings.Join(names[:min(3, len(names))], ", "))
 }
 
 // latestSnapshot reads the latest Tableau snapshot from the state
