@@ -23,11 +23,11 @@ import (
 	"github.com/autoexposures/autoexposures/internal/tableau"
 )
 
-// FindStaleExtracts loads a run's manifest, run results and the Tableau
-// snapshot from the store, finds the extracts whose upstream models the run
-// rebuilt after their last refresh, writes that list next to the exposures
-// file (StalePath) and returns one refresh request per extract that the
-// settings allow to refresh.
+// FindStaleExtracts finds the extracts whose upstream models the run rebuilt
+// after their last refresh, from the run's manifest, run results and Tableau
+// snapshot in the store. It writes that list next to the exposures file
+// (StalePath) and returns one refresh request per extract that the settings
+// allow to refresh.
 func (a *Activities) FindStaleExtracts(ctx context.Context, in FindStaleInput) (FindStaleResult, error) {
 	logger := activity.GetLogger(ctx)
 

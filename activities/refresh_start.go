@@ -14,7 +14,7 @@ import (
 )
 
 // StartExtractRefreshes starts one ExposureRefreshWorkflow per request, or
-// attaches to the one that already runs for the same extract: the workflow
+// attaches to the one that already runs for the same extract. The workflow
 // ID is refresh-<extract LUID> and the conflict policy USE_EXISTING, so two
 // dbt runs that find the same extract stale share one Tableau refresh.
 // Child workflows cannot do this, because a child start fails when its ID
@@ -53,7 +53,7 @@ func (a *Activities) StartExtractRefreshes(ctx context.Context, in StartRefreshe
 }
 
 // RefreshStartOptions returns the options that start the refresh workflow
-// of req, or attach to the one that runs for the same extract: the ID is
+// of req, or attach to the one that runs for the same extract. The ID is
 // refresh-<extract LUID> and the conflict policy USE_EXISTING. A closed
 // refresh of the extract does not block a new one.
 func RefreshStartOptions(req RefreshRequest, taskQueue string) client.StartWorkflowOptions {

@@ -13,7 +13,7 @@ import (
 )
 
 // LatestExtractRefresh reads the extract's current refresh time from
-// Tableau through the first workbook it serves: one Metadata API read.
+// Tableau with one Metadata API read of the first workbook it serves.
 // For an embedded extract with several data sources, it returns the oldest
 // of their refresh times, because the workbook's refresh renews them all.
 func (a *Activities) LatestExtractRefresh(ctx context.Context, in RefreshRequest) (ExtractFreshness, error) {
@@ -58,9 +58,10 @@ func (a *Activities) LatestExtractRefresh(ctx context.Context, in RefreshRequest
 	return fresh, nil
 }
 
-// RequestExtractRefresh asks Tableau to refresh the extract. "No extract"
-// and 429 are answers, not errors, so that the workflow can skip or wait on
-// a durable timer; "already queued" returns the queued job, marked Adopted.
+// RequestExtractRefresh requests a refresh of the extract from Tableau.
+// "No extract" and 429 are results, not errors, so that the workflow can
+// skip or wait on a durable timer. "Already queued" returns the queued job,
+// marked Adopted.
 func (a *Activities) RequestExtractRefresh(ctx context.Context, in RefreshRequest) (RefreshStart, error) {
 	logger := activity.GetLogger(ctx)
 	what := fmt.Sprintf("requesting a refresh of %s %s", in.Kind, in.ExtractLUID)
@@ -92,15 +93,15 @@ func (a *Activities) RequestExtractRefresh(ctx context.Context, in RefreshReques
 		logger.Warn("refresh rate limited", "extract_luid", in.ExtractLUID, "retry_after", wait)
 		return RefreshStart{RateLimited: true, RetryAfter: wait, Message: err.Error()}, nil
 	case isAlreadyQueued(err):
-		// Tableau said a refresh was queued, but the job had ended by the
-		// time the client looked for it: asking again starts a new one.
+		// Tableau reported a queued refresh, but the job had ended by the
+		// time the client looked for it, so a retry starts a new one.
 		return RefreshStart{}, temporal.NewApplicationError(what+": "+err.Error(), ErrTypeTableau)
 	default:
 		return RefreshStart{}, classifyRefreshError(what, err)
 	}
 }
 
-// isAlreadyQueued reports whether err is Tableau's "already queued" answer
+// isAlreadyQueued reports whether err is Tableau's "already queued" error
 // (409093) that the client could not turn into the queued job.
 func isAlreadyQueued(err error) bool {
 	var te *tableau.Error

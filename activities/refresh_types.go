@@ -51,8 +51,8 @@ type FindStaleInput struct {
 	RunResults store.Ref
 }
 
-// FindStaleResult is what FindStaleExtracts found and what it asks the
-// workflow to refresh.
+// FindStaleResult is the outcome of FindStaleExtracts: the counts of stale
+// extracts and the refresh requests for the workflow.
 type FindStaleResult struct {
 	// Disabled is true when AUTOEXPOSURES_REFRESH is off; nothing is
 	// refreshed then, but the stale list is still written.
@@ -84,7 +84,7 @@ type RefreshRequest struct {
 	// DatasourceIDs are the Metadata API ids of the embedded data sources
 	// with extracts, for Kind workbook.
 	DatasourceIDs []string `json:",omitempty"`
-	// DbtRunID and Models say why: the run and the models it rebuilt. Models
+	// DbtRunID and Models give the reason: the run and the models it rebuilt. Models
 	// is cut to maxModelsInRequest; ModelCount is the full count.
 	DbtRunID   string    `json:",omitempty"`
 	Models     []string  `json:",omitempty"`
@@ -124,12 +124,12 @@ type StartedRefresh struct {
 
 // ExtractFreshness is an extract's refresh time as Tableau reports it now.
 type ExtractFreshness struct {
-	// Found is false when the extract was not in Tableau's answer.
+	// Found is false when the extract was not in Tableau's response.
 	Found       bool
 	LastRefresh *time.Time `json:",omitempty"`
 }
 
-// RefreshStart is Tableau's answer to a refresh request.
+// RefreshStart is Tableau's response to a refresh request.
 type RefreshStart struct {
 	Job JobState
 	// Adopted is true when Tableau already had a refresh of this extract
@@ -166,7 +166,7 @@ func (j JobState) Done() bool {
 	return false
 }
 
-// RefreshResult is how one refresh ended.
+// RefreshResult is the outcome of one refresh.
 type RefreshResult struct {
 	ExtractLUID string
 	Kind        string

@@ -163,7 +163,7 @@ func writeRefreshResult(w io.Writer, res activities.RefreshResult) {
 // exposureRefreshes finds the extracts of the exposure named name: the
 // exposures file gives its workbook LUID, and the latest snapshot in the
 // state directory the workbook's embedded and published extracts. Without a
-// snapshot it falls back to refreshing the workbook, and says so in notes.
+// snapshot it falls back to refreshing the workbook and returns a note.
 func exposureRefreshes(env refreshEnv, name string) ([]activities.RefreshRequest, []string, error) {
 	workbookLUID, err := exposureWorkbook(env.ExposuresPath, name)
 	if err != nil {
@@ -248,7 +248,7 @@ func exposureWorkbook(path, name string) (string, error) {
 		return "", fmt.Errorf("exposure %s in %s has no meta.autoexposures.workbook_luid, so autoexposures did not generate it: use --workbook LUID", name, path)
 	}
 	if len(names) == 0 {
-		return "", fmt.Errorf("no exposure named %q in %s, which holds no exposures: run starter sync first", name, path)
+		return "", fmt.Errorf("no exposure named %q in %s, which contains no exposures: run starter sync first", name, path)
 	}
 	return "", fmt.Errorf("no exposure named %q in %s (%d exposures, such as %s): check the name, which is the exposure's name, not its label",
 		name, path, len(names), strings.Join(names[:min(3, len(names))], ", "))

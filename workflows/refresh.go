@@ -14,8 +14,8 @@ import (
 // RefreshProgressQuery is the query that returns a refresh's progress.
 const RefreshProgressQuery = ProgressQuery
 
-// RefreshProgress is what a running ExposureRefreshWorkflow reports to the
-// progress query.
+// RefreshProgress is the state of an ExposureRefreshWorkflow, returned by
+// the progress query.
 type RefreshProgress struct {
 	// Phase is checking, requesting, rate_limited, following or done.
 	Phase          string
@@ -156,8 +156,8 @@ func checkRecentRefresh(ctx workflow.Context, in activities.RefreshRequest) stri
 		last.UTC().Format(time.RFC3339), source, in.MinInterval)
 }
 
-// requestRefresh asks Tableau for the refresh. A 429 waits as long as
-// Tableau asked, on a durable timer, and asks again.
+// requestRefresh requests the refresh from Tableau. After a 429 it waits on
+// a durable timer for as long as Retry-After requested, then tries again.
 func requestRefresh(ctx workflow.Context, in activities.RefreshRequest, progress *RefreshProgress) (activities.RefreshStart, error) {
 	logger := workflow.GetLogger(ctx)
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{

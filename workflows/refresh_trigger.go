@@ -10,9 +10,9 @@ import (
 	"github.com/autoexposures/autoexposures/internal/store"
 )
 
-// RefreshTrigger is what a finished dbt run hands to the refresh trigger:
-// the run ID and the store references of its artifacts and of the Tableau
-// snapshot that lineage was computed against.
+// RefreshTrigger is the input of the refresh trigger: the dbt run ID and the
+// store references of the run's artifacts and of the Tableau snapshot that
+// lineage was computed against.
 type RefreshTrigger struct {
 	DbtRunID   string
 	Manifest   store.Ref
@@ -42,9 +42,9 @@ type RefreshTriggerResult struct {
 // the stale list next to the exposures file and starts one
 // ExposureRefreshWorkflow per extract, with the ID refresh-<extract LUID>.
 //
-// The refresh workflows are started by an activity with the Temporal client
-// and the USE_EXISTING conflict policy, because child workflow options
-// cannot attach to a running workflow: a second trigger for an extract whose
+// An activity starts the refresh workflows with the Temporal client and the
+// USE_EXISTING conflict policy, because child workflow options cannot
+// attach to a running workflow. So a second trigger for an extract whose
 // refresh still runs joins that refresh instead of queueing another. The
 // refreshes outlive the caller, which does not wait for them.
 func startStaleRefreshes(ctx workflow.Context, in RefreshTrigger) (RefreshTriggerResult, error) {
