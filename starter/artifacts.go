@@ -9,9 +9,9 @@ import (
 )
 
 // artifactLocation turns a --manifest or --run-results value into what the
-// worker reads: an http(s) URL as given, or an absolute file path. A
-// relative path is resolved against the working directory and must exist
-// here. An absolute path that does not exist here is passed on with
+// worker reads: an http(s) or file:// URL as given, or an absolute file
+// path. A relative path is resolved against the working directory and must
+// exist here. An absolute path that does not exist here is passed on with
 // missing=true, because it may exist where the worker runs (another
 // machine or a container).
 func artifactLocation(flagName, value string) (location string, missing bool, err error) {
@@ -27,8 +27,11 @@ func artifactLocation(flagName, value string) (location string, missing bool, er
 		}
 		switch strings.ToLower(scheme) {
 		case "http", "https":
+		case "file":
+			// The worker reads file:// URLs as paths on its own machine.
+			return value, false, nil
 		default:
-			return "", false, fmt.Errorf("--%s=%q uses scheme %q: the worker reads files and http(s) URLs only; download the artifact first", flagName, value, scheme)
+			return "", false, fmt.Errorf("--%s=%q uses scheme %q: the worker reads files, file:// and http(s) URLs only; download the artifact first", flagName, value, scheme)
 		}
 		if u.Host == "" {
 			return "", false, fmt.Errorf("--%s=%q has no host", flagName, value)

@@ -35,6 +35,7 @@ func TestArtifactLocation(t *testing.T) {
 		{"/dbt/target/manifest.json", "/dbt/target/manifest.json", true},
 		{"https://artifacts.example.com/run/42/manifest.json", "https://artifacts.example.com/run/42/manifest.json", false},
 		{"HTTP://artifacts.example.com/manifest.json", "HTTP://artifacts.example.com/manifest.json", false},
+		{"file:///dbt/target/manifest.json", "file:///dbt/target/manifest.json", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.value, func(t *testing.T) {

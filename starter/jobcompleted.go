@@ -7,17 +7,12 @@ import (
 	"regexp"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
+	"github.com/autoexposures/autoexposures/workflows"
 )
 
 // runIDPattern accepts dbt invocation IDs (UUIDs), dbt Cloud run numbers
 // and orchestrator run IDs, and keeps workflow IDs readable in the Web UI.
 var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:+-]{0,199}$`)
-
-// lineageWorkflowID is the workflow ID of the post-job run for one dbt run;
-// a second notice for the same run reaches the same workflow.
-func lineageWorkflowID(runID string) string { return "lineage-" + runID }
 
 func runJobCompleted(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("job-completed", "job-completed --run-id ID --manifest PATH|URL [--run-results PATH|URL] [--no-wait] [--timeout DURATION]", stderr)
@@ -67,19 +62,13 @@ func runJobCompleted(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	defer conn.Close()
 
-	in := lineageInput{DbtRunID: *runID, Manifest: manifestLocation, RunResults: runResultsLocation}
-	id := lineageWorkflowID(*runID)
-	run, err := conn.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:        id,
-		TaskQueue: conn.env.TaskQueue,
-		// A notice for a run in progress attaches to it, and a notice for
-		// a finished run returns that run's result. Only a run that
-		// failed, was cancelled or was terminated is processed again.
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
-		StaticSummary:            fmt.Sprintf("dbt run %s finished: recompute exposures", *runID),
-		StaticDetails:            lineageDetails(in),
-	}, jobLineageWorkflow, in)
+	in := lineageInput{DbtRunID: *runID, ManifestLocation: manifestLocation, RunResultsLocation: runResultsLocation}
+	// A notice for a run in progress attaches to it, and a notice for a
+	// finished run returns that run's result. Only a run that failed, was
+	// cancelled or was terminated is processed again.
+	opts := workflows.JobLineageStartOptions(conn.env.TaskQueue, in)
+	id := opts.ID
+	run, err := conn.client.ExecuteWorkflow(ctx, opts, jobLineageWorkflow, in)
 	if err != nil {
 		fmt.Fprintf(stderr, "starter job-completed: starting %s: %v\n", id, err)
 		return exitFailure
@@ -97,13 +86,4 @@ func runJobCompleted(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	writeLineageResult(stdout, result)
 	return exitOK
-}
-
-func lineageDetails(in lineageInput) string {
-	runResults := in.RunResults
-	if runResults == "" {
-		runResults = "none (no extract refreshes)"
-	}
-	return fmt.Sprintf("**Post-job lineage** for dbt run `%s`, started by `starter job-completed`.\n\n- manifest: `%s`\n- run results: `%s`\n\nReads the manifest into the store, recomputes the exposures against the latest Tableau snapshot and writes them; then refreshes the extracts the run made stale.",
-		in.DbtRunID, in.Manifest, runResults)
 }

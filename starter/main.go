@@ -42,9 +42,8 @@ func commands() []command {
 		{"schedule", "create or update the daily sync schedule", runSchedule},
 		{"collections", "show or change the collections the daily sync reads", runCollections},
 		{"status", "list recent runs and their summaries", runStatus},
-		// TODO: enable once starter/preview.go and starter/refresh.go land.
-		// {"preview", "compute exposures offline from a manifest and a snapshot", runPreview},
-		// {"refresh", "refresh a Tableau extract on demand", runRefresh},
+		{"preview", "compute exposures offline from a manifest and a snapshot", runPreview},
+		{"refresh", "refresh a Tableau extract on demand", runRefresh},
 		{"health", "exit 0 when a worker polls the task queue", runHealth},
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/autoexposures/autoexposures/activities"
+	"github.com/autoexposures/autoexposures/workflows"
 )
 
 const maxStatusLimit = 200
@@ -102,7 +103,7 @@ func writeExecution(ctx context.Context, conn *connection, w io.Writer, info *wo
 	defer cancel()
 	switch info.GetStatus() {
 	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
-		value, err := conn.client.QueryWorkflow(callCtx, id, runID, "progress")
+		value, err := conn.client.QueryWorkflow(callCtx, id, runID, workflows.ProgressQuery)
 		if err != nil {
 			fmt.Fprintf(w, "    progress: unavailable (%v)\n", firstLine(err.Error()))
 			return

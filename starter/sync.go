@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/autoexposures/autoexposures/internal/tableau"
+	"github.com/autoexposures/autoexposures/workflows"
 )
 
 func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -64,14 +64,9 @@ func currentSelection(ctx context.Context, conn *connection) (tableau.Selection,
 // startSync starts a collection sync and, unless noWait, waits for it and
 // prints its summary. trigger names who started it, for the workflow ID.
 func startSync(ctx context.Context, conn *connection, selection tableau.Selection, trigger string, noWait bool, timeout time.Duration, stdout, stderr io.Writer) int {
-	id := fmt.Sprintf("collection-sync-%s-%s", trigger, time.Now().UTC().Format("20060102T150405.000Z"))
-	id = strings.ReplaceAll(id, ".", "")
-	run, err := conn.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:            id,
-		TaskQueue:     conn.env.TaskQueue,
-		StaticSummary: syncSummary(selection, trigger),
-		StaticDetails: syncDetails(selection, trigger),
-	}, collectionSyncWorkflow, syncInput{Selection: selection})
+	in := syncInput{Selection: selection}
+	opts := workflows.CollectionSyncStartOptions(conn.env.TaskQueue, in, time.Now())
+	run, err := conn.client.ExecuteWorkflow(ctx, opts, collectionSyncWorkflow, in)
 	if err != nil {
 		fmt.Fprintf(stderr, "starter sync: starting %s: %v\n", collectionSyncWorkflow, err)
 		return exitFailure
@@ -106,39 +101,21 @@ func reportWaitError(stderr io.Writer, command, workflowID string, timeout time.
 	return exitFailure
 }
 
-func syncSummary(selection tableau.Selection, trigger string) string {
-	return fmt.Sprintf("Tableau sync (%s): %s", trigger, shortSelection(selection))
-}
-
-func syncDetails(selection tableau.Selection, trigger string) string {
-	return fmt.Sprintf("**Collection sync**, started by `starter` (%s).\n\nSelection: %s\n\nReads the selected workbooks' lineage from Tableau, stores the snapshot and rewrites the exposures against the latest manifest.",
-		trigger, describeSelection(selection))
-}
-
-// shortSelection is describeSelection cut to one line for summaries.
-func shortSelection(selection tableau.Selection) string {
-	if selection.IsEmpty() {
-		return "worker default selection"
-	}
-	s := describeSelection(selection)
-	if len(s) > 120 {
-		s = s[:117] + "..."
-	}
-	return s
-}
-
 // syncAction is the schedule's action: a collection sync with the
 // selection as its input, which the Web UI shows and lets operators edit.
 // Temporal appends the scheduled time to the workflow ID.
 func syncAction(conn *connection, selection tableau.Selection) *client.ScheduleWorkflowAction {
+	in := syncInput{Selection: selection}
+	_, details := workflows.CollectionSyncSummary(in)
 	return &client.ScheduleWorkflowAction{
-		ID:            "collection-sync-scheduled",
-		Workflow:      collectionSyncWorkflow,
-		Args:          []any{syncInput{Selection: selection}},
-		TaskQueue:     conn.env.TaskQueue,
-		StaticSummary: "Scheduled Tableau sync: selection in the workflow input",
-		StaticDetails: "**Daily collection sync**, started by the schedule that `starter schedule` manages.\n\n" +
-			"The selection is the workflow input: edit it on the schedule's page in the Web UI, or run `starter collections set A,B`.\n\n" +
-			"Selection when the schedule was last written: " + describeSelection(selection),
+		ID:        workflows.CollectionSyncIDPrefix,
+		Workflow:  collectionSyncWorkflow,
+		Args:      []any{in},
+		TaskQueue: conn.env.TaskQueue,
+		// The summary names no selection, because an operator may edit the
+		// input in the Web UI and the summary would then be wrong.
+		StaticSummary: "Scheduled Tableau sync: the selection is the workflow input",
+		StaticDetails: details + "\n\nStarted by the schedule that `starter schedule` manages. " +
+			"Edit the selection on the schedule's page in the Web UI, or run `starter collections set A,B`.",
 	}
 }

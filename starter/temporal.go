@@ -2,17 +2,14 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 
 	"github.com/sethvargo/go-envconfig"
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/autoexposures/autoexposures/internal/app"
 	"github.com/autoexposures/autoexposures/internal/config"
 )
 
@@ -60,54 +57,12 @@ func connect(ctx context.Context, stderr io.Writer) (*connection, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts, err := clientOptions(tc, stderr)
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	c, err := app.Dial(ctx, tc, logger)
 	if err != nil {
 		return nil, err
-	}
-	c, err := client.DialContext(ctx, opts)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to Temporal at %s (namespace %s): %w; check TEMPORAL_ADDRESS and that the server runs", tc.Address, tc.Namespace, err)
 	}
 	return &connection{client: c, env: env, address: tc.Address, namespace: tc.Namespace}, nil
 }
 
 func (c *connection) Close() { c.client.Close() }
-
-// clientOptions turns the connection settings into SDK options: TLS when
-// any certificate or an API key is set, the API key as credentials.
-func clientOptions(tc config.Temporal, stderr io.Writer) (client.Options, error) {
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	opts := client.Options{
-		HostPort:  tc.Address,
-		Namespace: tc.Namespace,
-		Logger:    sdklog.NewStructuredLogger(logger),
-	}
-	if tc.APIKey != "" {
-		opts.Credentials = client.NewAPIKeyStaticCredentials(string(tc.APIKey))
-	}
-	if !tc.TLS() {
-		return opts, nil
-	}
-
-	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: tc.TLSServerName}
-	if tc.TLSCertPath != "" {
-		cert, err := tls.LoadX509KeyPair(tc.TLSCertPath, tc.TLSKeyPath)
-		if err != nil {
-			return opts, fmt.Errorf("loading TEMPORAL_TLS_CERT %s and TEMPORAL_TLS_KEY %s: %w", tc.TLSCertPath, tc.TLSKeyPath, err)
-		}
-		tlsConfig.Certificates = []tls.Certificate{cert}
-	}
-	if tc.TLSCAPath != "" {
-		pem, err := os.ReadFile(tc.TLSCAPath)
-		if err != nil {
-			return opts, fmt.Errorf("reading TEMPORAL_TLS_CA: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return opts, fmt.Errorf("TEMPORAL_TLS_CA %s contains no PEM certificate", tc.TLSCAPath)
-		}
-		tlsConfig.RootCAs = pool
-	}
-	opts.ConnectionOptions.TLS = tlsConfig
-	return opts, nil
-}

@@ -7,13 +7,14 @@ import (
 	"path/filepath"
 )
 
-//go:embed assets/manifest.json assets/run_results.json
+//go:embed assets/manifest.json assets/run_results.json assets/site.json
 var assets embed.FS
 
 // Asset file names inside the package, and the names WriteFiles gives them.
 const (
 	ManifestFile   = "manifest.json"
 	RunResultsFile = "run_results.json"
+	SiteFile       = "site.json"
 )
 
 // Files are the paths of the demo inputs written to disk.
@@ -27,6 +28,11 @@ func Manifest() []byte { return mustRead(ManifestFile) }
 
 // RunResults returns the run_results.json of the run that wrote Manifest.
 func RunResults() []byte { return mustRead(RunResultsFile) }
+
+// Site returns the simulator's site file for the demo: a Tableau site whose
+// workbooks read jaffle_shop tables, in the snapshot's JSON form with a
+// "simulator" section.
+func Site() []byte { return mustRead(SiteFile) }
 
 // WriteFiles writes the bundled dbt artifacts into dir, which it creates,
 // because the worker reads artifacts by path or URL.

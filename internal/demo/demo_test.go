@@ -14,6 +14,7 @@ func TestAssetsMatchSources(t *testing.T) {
 	}{
 		{ManifestFile, "../../testdata/manifests/artifacts-parser_jaffle_shop_v12_dbt1.12.json"},
 		{RunResultsFile, "../../testdata/manifests/artifacts-parser_jaffle_shop_run_results_v6_dbt1.12.json"},
+		{SiteFile, "../../testsuite/sites/demo.json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.asset, func(t *testing.T) {
