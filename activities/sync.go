@@ -34,6 +34,7 @@ type ListWorkbooksResult struct {
 
 // workbookList is the stored form of a resolved selection.
 type workbookList struct {
+	SiteLUID    string               `json:"siteLuid,omitempty"`
 	Selection   tableau.Selection    `json:"selection"`
 	LUIDs       []string             `json:"workbookLuids"`
 	Collections []tableau.Collection `json:"collections,omitempty"`
@@ -54,7 +55,12 @@ func (a *Activities) ListWorkbooks(ctx context.Context, in ListWorkbooksInput) (
 		return ListWorkbooksResult{}, tableauError("listing workbooks", err)
 	}
 
-	list := workbookList{Selection: sel, Collections: collections}
+	siteLUID, err := a.Tableau.SiteLUID(ctx)
+	if err != nil {
+		return ListWorkbooksResult{}, tableauError("reading the site LUID", err)
+	}
+
+	list := workbookList{SiteLUID: siteLUID, Selection: sel, Collections: collections}
 	for _, r := range refs {
 		list.LUIDs = append(list.LUIDs, r.LUID)
 	}
@@ -229,6 +235,7 @@ func (a *Activities) assembleSnapshot(list workbookList, parts []store.Ref) (*ta
 		FormatVersion: tableau.SnapshotFormatVersion,
 		ServerURL:     server,
 		Site:          site,
+		SiteLUID:      list.SiteLUID,
 		Selection:     list.Selection,
 		Collections:   list.Collections,
 		Workbooks:     []tableau.Workbook{},
@@ -253,7 +260,7 @@ func (a *Activities) assembleSnapshot(list workbookList, parts []store.Ref) (*ta
 	}
 
 	// The listing knows which collections hold a workbook; the lineage read
-	// may not.
+	// does not.
 	holders := map[string][]string{}
 	for _, c := range list.Collections {
 		for _, luid := range c.WorkbookLUIDs {
@@ -261,10 +268,7 @@ func (a *Activities) assembleSnapshot(list workbookList, parts []store.Ref) (*ta
 		}
 	}
 	for i := range snap.Workbooks {
-		wb := &snap.Workbooks[i]
-		if len(wb.Collections) == 0 {
-			wb.Collections = holders[wb.LUID]
-		}
+		snap.Workbooks[i].Collections = holders[snap.Workbooks[i].LUID]
 	}
 
 	snap.Normalize()

@@ -57,9 +57,10 @@ func CollectionSyncStartOptions(taskQueue string, in CollectionSyncInput, now ti
 
 // JobLineageStartOptions returns the options to start the post-job run of
 // in.DbtRunID on taskQueue. A notice for a run that is still being handled
-// joins it; a notice for a run that completed is rejected by the server
-// (the caller reads the earlier result), and one for a run that failed
-// starts it again.
+// joins it, and one for a run that completed starts nothing: the server
+// rejects the start and client.ExecuteWorkflow returns the earlier run,
+// whose result the caller reads. A notice for a run that failed starts it
+// again.
 func JobLineageStartOptions(taskQueue string, in JobLineageInput) client.StartWorkflowOptions {
 	summary, details := JobLineageSummary(in)
 	return client.StartWorkflowOptions{

@@ -1,0 +1,303 @@
+//go:build devserver
+
+// These tests run the workflows on a real Temporal dev server, with an
+// in-process worker, the real activities, the Tableau simulator and the
+// bundled jaffle_shop artifacts. Run them with
+//
+//	go test -tags devserver -run DevServer ./workflows/
+//
+// Set AUTOEXPOSURES_RECORD_HISTORIES=1 to write the histories that
+// replay_test.go replays into testdata/, and AUTOEXPOSURES_SYNC_10K=1 to
+// measure the history of a 10,000-workbook sync.
+package workflows_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/autoexposures/autoexposures/activities"
+	"github.com/autoexposures/autoexposures/internal/app"
+	"github.com/autoexposures/autoexposures/internal/config"
+	"github.com/autoexposures/autoexposures/internal/store"
+	"github.com/autoexposures/autoexposures/internal/tableau"
+	"github.com/autoexposures/autoexposures/testsuite/devserver"
+	"github.com/autoexposures/autoexposures/testsuite/tableausim"
+	"github.com/autoexposures/autoexposures/workflows"
+)
+
+const (
+	testTokenName   = "devserver-test-token"
+	testTokenSecret = "devserver-test-secret-must-not-leak"
+	testTaskQueue   = "autoexposures-devserver-test"
+)
+
+// syncedBuffer is a log sink safe for the worker's goroutines.
+type syncedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type harness struct {
+	client   client.Client
+	sim      *tableausim.Server
+	settings config.Settings
+	logs     *syncedBuffer
+}
+
+// startHarness starts a dev server, the simulator serving site and a worker
+// with the real activities.
+func startHarness(t *testing.T, site *tableausim.Site, chunkSize int) *harness {
+	t.Helper()
+	ctx := context.Background()
+
+	srv, err := devserver.Start(ctx, devserver.Options{})
+	if err != nil {
+		t.Fatalf("starting the dev server: %v", err)
+	}
+	t.Cleanup(func() { srv.Stop() })
+
+	sim := tableausim.New(site)
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+
+	logs := &syncedBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	tc, err := tableau.New(tableau.Config{
+		ServerURL:   sim.URL(),
+		Site:        site.Site,
+		TokenName:   testTokenName,
+		TokenSecret: testTokenSecret,
+	}, tableau.WithLogger(logger))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stateDir := t.TempDir()
+	st, err := store.New(stateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	settings := config.Settings{
+		StateDir:           stateDir,
+		ExposuresPath:      filepath.Join(out, "tableau_exposures.yml"),
+		SyncChunkSize:      chunkSize,
+		Refresh:            true,
+		RefreshMinInterval: 24 * time.Hour,
+		TaskQueue:          testTaskQueue,
+	}
+
+	c, err := app.Dial(ctx, config.Temporal{Address: srv.Address, Namespace: "default"}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	w := worker.New(c, testTaskQueue, worker.Options{})
+	workflows.Register(w, &activities.Activities{Tableau: tc, Store: st, Settings: settings, Logger: logger})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+
+	return &harness{client: c, sim: sim, settings: settings, logs: logs}
+}
+
+// history returns the events of a closed workflow and their JSON form.
+func (h *harness) history(t *testing.T, workflowID string) (*historypb.History, []byte) {
+	t.Helper()
+	hist := &historypb.History{}
+	iter := h.client.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		if err != nil {
+			t.Fatalf("reading the history of %s: %v", workflowID, err)
+		}
+		hist.Events = append(hist.Events, ev)
+	}
+	data, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hist, data
+}
+
+// checkHistory checks a history's size and that no secret is in it, and
+// records it under testdata when AUTOEXPOSURES_RECORD_HISTORIES is set.
+func (h *harness) checkHistory(t *testing.T, workflowID, recordAs string) int {
+	t.Helper()
+	hist, data := h.history(t, workflowID)
+	if n := len(hist.Events); n >= 200 {
+		t.Errorf("history of %s has %d events, want fewer than 200", workflowID, n)
+	}
+	if bytes.Contains(data, []byte(testTokenSecret)) {
+		t.Errorf("history of %s contains the Tableau token secret", workflowID)
+	}
+	if recordAs != "" && os.Getenv("AUTOEXPOSURES_RECORD_HISTORIES") != "" {
+		if err := os.WriteFile(filepath.Join("testdata", recordAs), append(data, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("recorded %s (%d events) into testdata/%s", workflowID, len(hist.Events), recordAs)
+	}
+	return len(hist.Events)
+}
+
+func repoFile(t *testing.T, rel string) string {
+	t.Helper()
+	abs, err := filepath.Abs(filepath.Join("..", rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}
+
+func TestDevServerJobLineageThenSync(t *testing.T) {
+	h := startHarness(t, jaffleSite(), 2)
+	ctx := context.Background()
+	in := workflows.JobLineageInput{
+		DbtRunID:           "devserver-run-1",
+		ManifestLocation:   repoFile(t, "internal/demo/assets/manifest.json"),
+		RunResultsLocation: repoFile(t, "internal/demo/assets/run_results.json"),
+	}
+
+	run, err := h.client.ExecuteWorkflow(ctx, workflows.JobLineageStartOptions(testTaskQueue, in), workflows.JobLineageWorkflowName, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lineage workflows.JobLineageResult
+	if err := run.Get(ctx, &lineage); err != nil {
+		t.Fatalf("job lineage: %v", err)
+	}
+	t.Logf("job lineage: %s", lineage.Summary)
+
+	if lineage.SyncWorkflowID != workflows.ChildSyncWorkflowID(in.DbtRunID) {
+		t.Errorf("SyncWorkflowID = %q, want the child sync of the first run", lineage.SyncWorkflowID)
+	}
+	if lineage.Exposures.Exposures == 0 {
+		t.Errorf("no exposures written: %+v", lineage.Exposures)
+	}
+	yaml, err := os.ReadFile(h.settings.ExposuresPath)
+	if err != nil {
+		t.Fatalf("exposures file: %v", err)
+	}
+	if !strings.Contains(string(yaml), "ref('orders')") {
+		t.Errorf("exposures file does not depend on orders:\n%s", yaml)
+	}
+	if _, err := os.Stat(h.settings.Report()); err != nil {
+		t.Errorf("report file: %v", err)
+	}
+
+	// A second notice for the same, completed run starts nothing: the
+	// client is handed the first run and its result.
+	again, err := h.client.ExecuteWorkflow(ctx, workflows.JobLineageStartOptions(testTaskQueue, in), workflows.JobLineageWorkflowName, in)
+	if err != nil {
+		t.Fatalf("second notice for run %s: %v", in.DbtRunID, err)
+	}
+	if again.GetRunID() != run.GetRunID() {
+		t.Errorf("second notice started run %s, want the first run %s", again.GetRunID(), run.GetRunID())
+	}
+	var againResult workflows.JobLineageResult
+	if err := again.Get(ctx, &againResult); err != nil {
+		t.Fatal(err)
+	}
+	if againResult.Summary != lineage.Summary {
+		t.Errorf("second notice result = %q, want the first run's %q", againResult.Summary, lineage.Summary)
+	}
+
+	syncIn := workflows.CollectionSyncInput{Selection: tableau.Selection{Collections: []string{"Jaffle dashboards"}}}
+	syncOpts := workflows.CollectionSyncStartOptions(testTaskQueue, syncIn, time.Now())
+	syncRun, err := h.client.ExecuteWorkflow(ctx, syncOpts, workflows.CollectionSyncWorkflowName, syncIn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var synced workflows.CollectionSyncResult
+	if err := syncRun.Get(ctx, &synced); err != nil {
+		t.Fatalf("collection sync: %v", err)
+	}
+	t.Logf("collection sync: %s", synced.Summary)
+	if synced.Workbooks != 3 {
+		t.Errorf("sync read %d workbooks, want the 3 of the collection", synced.Workbooks)
+	}
+	if synced.Exposures == nil || synced.Exposures.Exposures != 3 {
+		t.Errorf("sync exposures = %+v, want 3 computed", synced.Exposures)
+	}
+
+	progress, err := h.client.QueryWorkflow(ctx, syncOpts.ID, "", workflows.ProgressQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p workflows.Progress
+	if err := progress.Get(&p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Step != workflows.StepDone || p.Workbooks != 3 {
+		t.Errorf("progress = %+v, want done with 3 workbooks", p)
+	}
+
+	h.checkHistory(t, workflows.JobLineageWorkflowID(in.DbtRunID), "job_lineage_first_run.json")
+	h.checkHistory(t, lineage.SyncWorkflowID, "collection_sync_snapshot_only.json")
+	h.checkHistory(t, syncOpts.ID, "collection_sync.json")
+	if strings.Contains(h.logs.String(), testTokenSecret) {
+		t.Error("the worker's log contains the Tableau token secret")
+	}
+}
+
+// TestDevServerSync10000Workbooks measures the history of a sync of 10,000
+// workbooks. It takes minutes, so it runs only when asked.
+func TestDevServerSync10000Workbooks(t *testing.T) {
+	if os.Getenv("AUTOEXPOSURES_SYNC_10K") == "" {
+		t.Skip("set AUTOEXPOSURES_SYNC_10K=1 to run")
+	}
+	const workbooks = 10000
+	h := startHarness(t, largeSite(workbooks), 500)
+	ctx := context.Background()
+	in := workflows.CollectionSyncInput{}
+	opts := workflows.CollectionSyncStartOptions(testTaskQueue, in, time.Now())
+
+	began := time.Now()
+	run, err := h.client.ExecuteWorkflow(ctx, opts, workflows.CollectionSyncWorkflowName, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res workflows.CollectionSyncResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	elapsed := time.Since(began)
+
+	if res.Workbooks != workbooks {
+		t.Errorf("sync read %d workbooks, want %d", res.Workbooks, workbooks)
+	}
+	events := h.checkHistory(t, opts.ID, "")
+	fmt.Printf("sync of %d workbooks: %d history events, %s, %d GraphQL requests, snapshot %d bytes\n",
+		res.Workbooks, events, elapsed.Round(time.Millisecond), h.sim.Count(tableausim.KindGraphQL), res.Snapshot.Size)
+}
