@@ -6,12 +6,14 @@ import (
 	"github.com/autoexposures/autoexposures/internal/tableau"
 )
 
-// neutralizeJinja makes text safe from dbt's Jinja rendering. dbt renders
-// the strings of property files (descriptions when it builds the docs, most
-// other fields when it parses), so a workbook called "Sales {{ region }}"
-// would fail the parse. Jinja starts a tag only at "{{", "{%" or "{#", so a
-// space after each such "{" leaves nothing to render and keeps the text
-// readable. Closing delimiters are plain text outside a tag and are kept.
+// neutralizeJinja makes text safe from dbt's Jinja rendering. dbt-core's
+// SchemaYamlRenderer (core/dbt/parser/schema_renderer.py) renders every
+// string of a property file when it parses, except descriptions and tests,
+// and descriptions are rendered later for the docs. A workbook called
+// "Sales {{ region }}" would therefore fail the parse. Jinja starts a tag
+// only at "{{", "{%" or "{#", so a space after each such "{" leaves nothing
+// to render and keeps the text readable. Closing delimiters outside a tag
+// are plain text and are kept.
 func neutralizeJinja(s string) string {
 	if !strings.Contains(s, "{") {
 		return s
