@@ -13,7 +13,7 @@ import (
 // serverInfoVersion is the REST API version used to ask serverinfo for the
 // server's own version. serverinfo exists from REST API 2.4 on, and servers
 // accept older version numbers in the path, so 2.4 works on every server
-// that has the method; the Python tableauserverclient asks the same way.
+// that has the method; the Python tableauserverclient sends the same request.
 const serverInfoVersion = "2.4"
 
 // signInRequest is the body of POST /api/{version}/auth/signin with a
@@ -65,10 +65,10 @@ func (c *Client) signIn(ctx context.Context) (*session, error) {
 	}
 	var out tsResponse
 	if err := xml.Unmarshal(data, &out); err != nil || out.Credentials == nil || out.Credentials.Token == "" {
-		return nil, &Error{Kind: ErrServer, Message: what + ": the answer holds no session"}
+		return nil, &Error{Kind: ErrServer, Message: what + ": the response contains no session token"}
 	}
 	if out.Credentials.Site.ID == "" {
-		return nil, &Error{Kind: ErrServer, Message: what + ": the answer names no site"}
+		return nil, &Error{Kind: ErrServer, Message: what + ": the response contains no site"}
 	}
 	c.logger.InfoContext(ctx, "signed in to tableau", "server_url", c.cfg.ServerURL, "site", c.cfg.Site,
 		"site_luid", out.Credentials.Site.ID, "token_name", c.cfg.TokenName)
@@ -120,7 +120,7 @@ func (c *Client) APIVersion(ctx context.Context) (string, error) {
 	return c.apiVersion(ctx)
 }
 
-// serverVersion asks serverinfo for the highest REST API version the server
+// serverVersion requests serverinfo for the highest REST API version the server
 // supports. It needs no sign-in.
 func (c *Client) serverVersion(ctx context.Context) (string, error) {
 	what := "reading the REST API version from serverinfo"
@@ -141,7 +141,7 @@ func (c *Client) serverVersion(ctx context.Context) (string, error) {
 		}
 		var out tsResponse
 		if err := xml.Unmarshal(data, &out); err != nil || out.ServerInfo == nil {
-			return &Error{Kind: ErrBadRequest, Message: what + ": the answer is not Tableau's serverinfo; check TABLEAU_SERVER_URL"}
+			return &Error{Kind: ErrBadRequest, Message: what + ": the response is not Tableau's serverinfo; check TABLEAU_SERVER_URL"}
 		}
 		v := strings.TrimSpace(out.ServerInfo.RESTAPIVersion)
 		if !validAPIVersion(v) {

@@ -12,8 +12,9 @@ import (
 // measures the nodes per workbook, and sizes the remaining batches to fill
 // batchNodeTarget. A batch that still exceeds the limit is split in half.
 const (
-	// batchNodeTarget leaves room for workbooks larger than the average.
-	batchNodeTarget = NodeLimit * 85 / 100
+	// batchNodeShare of the node limit is what a batch aims for, leaving
+	// room for workbooks larger than the average.
+	batchNodeShare = 0.85
 	// maxBatch bounds the LUIDs in one luidWithin filter.
 	maxBatch = 5000
 	// initialWorkbookCost guesses the nodes of one workbook with its owner,
@@ -28,6 +29,7 @@ const (
 // costModel estimates the nodes per item from the batches read so far.
 type costModel struct {
 	mu      sync.Mutex
+	target  float64
 	initial float64
 	nodes   int
 	items   int
@@ -50,7 +52,7 @@ func (m *costModel) perItem() float64 {
 }
 
 func (m *costModel) batchSize() int {
-	return min(max(int(float64(batchNodeTarget)/m.perItem()), 1), maxBatch)
+	return min(max(int(m.target/m.perItem()), 1), maxBatch)
 }
 
 func (m *costModel) observe(nodes, items int) {
@@ -77,7 +79,7 @@ func readBatches[T any](ctx context.Context, c *Client, what string, luids []str
 	if len(luids) == 0 {
 		return nil, nil
 	}
-	model := &costModel{initial: initialCost}
+	model := &costModel{initial: initialCost, target: float64(c.cfg.NodeLimit) * batchNodeShare}
 
 	var readSplit func(ctx context.Context, batch []string) ([]T, error)
 	readSplit = func(ctx context.Context, batch []string) ([]T, error) {
@@ -171,7 +173,7 @@ feed:
 	return out, nil
 }
 
-// workbookNodeCost counts the objects of one workbook answer, as the
+// workbookNodeCost counts the objects of one workbook in a response, as the
 // Metadata API counts nodes: the workbook, its owner, each tag, dashboard,
 // data source, table, table database and published data source reference.
 func workbookNodeCost(n workbookNode) int {
@@ -182,7 +184,7 @@ func workbookNodeCost(n workbookNode) int {
 	return nodes
 }
 
-// datasourceNodeCost counts the objects of one published data source answer.
+// datasourceNodeCost counts the objects of one published data source in a response.
 func datasourceNodeCost(n publishedDatasourceNode) int {
 	return 2 + tablesNodeCost(n.UpstreamTables)
 }

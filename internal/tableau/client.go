@@ -244,7 +244,7 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 }
 
 // send performs one HTTP request within the request time-out and a request
-// slot, and returns the whole body. A non-2xx answer becomes an *Error.
+// slot, and returns the whole body. A non-2xx response becomes an *Error.
 // Secrets never reach the returned error: Tableau's error bodies do not echo
 // request bodies, and only the status, code, summary and detail are kept.
 func (c *Client) send(ctx context.Context, req *http.Request, what string, s *session) (*http.Response, []byte, error) {
@@ -266,7 +266,7 @@ func (c *Client) send(ctx context.Context, req *http.Request, what string, s *se
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, nil, transportError(ctx, what+": reading the answer", err)
+		return nil, nil, transportError(ctx, what+": reading the response", err)
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return resp, body, nil
@@ -274,7 +274,7 @@ func (c *Client) send(ctx context.Context, req *http.Request, what string, s *se
 	return nil, nil, c.errorFromResponse(resp, body, what, s)
 }
 
-// errorFromResponse builds the *Error for a non-2xx answer.
+// errorFromResponse builds the *Error for a non-2xx response.
 func (c *Client) errorFromResponse(resp *http.Response, body []byte, what string, s *session) error {
 	code, summary, detail := decodeErrorBody(resp.Header.Get("Content-Type"), body)
 	e := &Error{

@@ -41,7 +41,7 @@ func (r restCollection) luid() string {
 }
 
 // restCollectionItem is an <item> of a collection. Tableau calls the item's
-// resource type contentType in answers and type in filters.
+// resource type contentType in responses and type in filters.
 type restCollectionItem struct {
 	ID          string `xml:"id,attr"`
 	LUID        string `xml:"luid,attr"`

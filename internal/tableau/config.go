@@ -16,7 +16,7 @@ import (
 // Config is the client's configuration, read from TABLEAU_* environment
 // variables by LoadConfig. docs/tableau.md describes each variable.
 type Config struct {
-	// ServerURL is what the user pasted: a host name
+	// ServerURL is the address the user pasted: a host name
 	// ("10az.online.tableau.com"), a browser URL
 	// ("https://10az.online.tableau.com/#/site/acme/explore") or a Tableau
 	// Server URL with a path prefix ("https://bi.example.com/tableau").
@@ -37,12 +37,16 @@ type Config struct {
 	// Concurrency is the maximum number of requests in flight at once.
 	Concurrency int `env:"TABLEAU_CONCURRENCY, default=4"`
 	// MaxAttempts is how many times a read is tried in all when Tableau
-	// answers with a retryable error (429, 5xx, RATE_EXCEEDED, time-out).
+	// responds with a retryable error (429, 5xx, RATE_EXCEEDED, time-out).
 	MaxAttempts int `env:"TABLEAU_MAX_ATTEMPTS, default=5"`
 	// MaxRetryWait is the longest wait between two tries that the client
-	// sits out itself; a longer Retry-After is returned to the caller as a
-	// retryable error that carries it.
+	// waits out itself. A longer Retry-After goes back to the caller as a
+	// retryable error that carries the wait.
 	MaxRetryWait time.Duration `env:"TABLEAU_MAX_RETRY_WAIT, default=60s"`
+	// NodeLimit is the Metadata API's node limit per response that batches
+	// are sized for: 20,000 on Tableau Cloud and by default on Tableau
+	// Server, where an administrator can change it.
+	NodeLimit int `env:"TABLEAU_NODE_LIMIT, default=20000"`
 }
 
 // Defaults for fields left zero when a Config is built in code.
@@ -119,6 +123,12 @@ func (c Config) Resolve() (Config, error) {
 	if c.MaxAttempts < 0 {
 		return Config{}, fmt.Errorf("TABLEAU_MAX_ATTEMPTS %d is negative: use 1 or more", c.MaxAttempts)
 	}
+	if c.NodeLimit == 0 {
+		c.NodeLimit = NodeLimit
+	}
+	if c.NodeLimit < 0 {
+		return Config{}, fmt.Errorf("TABLEAU_NODE_LIMIT %d is negative: use the Metadata API node limit of the server, 20000 unless an administrator changed it", c.NodeLimit)
+	}
 	if c.MaxRetryWait == 0 {
 		c.MaxRetryWait = defaultMaxRetryWait
 	}
@@ -137,6 +147,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("api_version", c.APIVersion),
 		slog.Duration("request_timeout", c.RequestTimeout),
 		slog.Int("concurrency", c.Concurrency),
+		slog.Int("node_limit", c.NodeLimit),
 	)
 }
 

@@ -84,7 +84,7 @@ func TestLoadConfigResolvesSite(t *testing.T) {
 			},
 			want: Config{
 				ServerURL: "https://10az.online.tableau.com", Site: "acme", TokenName: "autoexposures", TokenSecret: "s3cr3t",
-				RequestTimeout: 60 * time.Second, Concurrency: 4, MaxAttempts: 5, MaxRetryWait: 60 * time.Second,
+				RequestTimeout: 60 * time.Second, Concurrency: 4, MaxAttempts: 5, MaxRetryWait: 60 * time.Second, NodeLimit: 20000,
 			},
 		},
 		{
@@ -100,7 +100,7 @@ func TestLoadConfigResolvesSite(t *testing.T) {
 			},
 			want: Config{
 				ServerURL: "https://10az.online.tableau.com", Site: "acme", TokenName: "autoexposures", TokenSecret: "s3cr3t",
-				APIVersion: "3.24", RequestTimeout: 15 * time.Second, Concurrency: 8, MaxAttempts: 5, MaxRetryWait: 60 * time.Second,
+				APIVersion: "3.24", RequestTimeout: 15 * time.Second, Concurrency: 8, MaxAttempts: 5, MaxRetryWait: 60 * time.Second, NodeLimit: 20000,
 			},
 		},
 		{
@@ -113,7 +113,7 @@ func TestLoadConfigResolvesSite(t *testing.T) {
 			},
 			want: Config{
 				ServerURL: "https://bi.example.com/tableau", Site: "Acme", TokenName: "autoexposures", TokenSecret: "s3cr3t",
-				RequestTimeout: 60 * time.Second, Concurrency: 4, MaxAttempts: 5, MaxRetryWait: 60 * time.Second,
+				RequestTimeout: 60 * time.Second, Concurrency: 4, MaxAttempts: 5, MaxRetryWait: 60 * time.Second, NodeLimit: 20000,
 			},
 		},
 	}

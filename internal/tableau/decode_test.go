@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// readFixture reads a recorded Tableau answer from testdata/tableau.
+// readFixture reads a recorded Tableau response from testdata/tableau.
 func readFixture(t *testing.T, parts ...string) []byte {
 	t.Helper()
 	path := filepath.Join(append([]string{"..", "..", "testdata", "tableau"}, parts...)...)
@@ -225,13 +225,13 @@ func TestGraphQLErrorWithPartialData(t *testing.T) {
 	resp := &http.Response{StatusCode: 200, Header: http.Header{}}
 	err := c.graphQLError(resp, readFixture(t, "metadata", "tsc_metadata_query_error.json"), &session{generation: 1})
 	if err == nil {
-		t.Fatal("graphQLError = nil for an answer with partial data and errors")
+		t.Fatal("graphQLError = nil for a response with partial data and errors")
 	}
 	if !errors.Is(err, ErrServer) || !IsRetryable(err) || !isTooBig(err) {
 		t.Errorf("error %v: want a retryable ErrServer that asks for a smaller page", err)
 	}
 	if err := c.graphQLError(resp, readFixture(t, "metadata", "tsc_metadata_query_success.json"), &session{}); err != nil {
-		t.Errorf("graphQLError on a clean answer = %v", err)
+		t.Errorf("graphQLError on a clean response = %v", err)
 	}
 }
 
@@ -264,7 +264,7 @@ func TestGraphQLErrorKinds(t *testing.T) {
 }
 
 // TestWorkbookFromDatahubFixture converts the recorded workbooksConnection
-// answer, decoded by encoding/json into the query's node type, and checks
+// response, decoded by encoding/json into the query's node type, and checks
 // the workbook fields that the snapshot keeps.
 func TestWorkbookFromDatahubFixture(t *testing.T) {
 	var doc struct {

@@ -30,13 +30,13 @@ var (
 	// client signs in again on its own; callers see it only when that fails
 	// repeatedly. Retryable.
 	ErrSessionExpired = errors.New("session expired")
-	// ErrServer means Tableau failed to answer: HTTP 5xx, a time-out, a
+	// ErrServer means Tableau failed to respond: HTTP 5xx, a time-out, a
 	// broken connection or a Metadata API query time limit. Retryable.
 	ErrServer = errors.New("Tableau server error")
 	// ErrNodeLimitExceeded means one Metadata API response would touch more
 	// than Tableau's node limit (NODE_LIMIT_EXCEEDED). The client shrinks the
 	// page and tries again; callers see it only when one workbook alone is
-	// over the limit. Not retryable as it stands.
+	// over the limit. Not retryable unchanged.
 	ErrNodeLimitExceeded = errors.New("metadata node limit exceeded")
 	// ErrPermission means the token's user may not do this (HTTP 403).
 	// Not retryable.
@@ -45,7 +45,7 @@ var (
 	// GraphQL query, an unsupported REST API version, a malformed body.
 	// Not retryable.
 	ErrBadRequest = errors.New("request rejected")
-	// ErrConflict is any other HTTP 409 answer. Not retryable.
+	// ErrConflict is any other HTTP 409 response. Not retryable.
 	ErrConflict = errors.New("conflict")
 )
 
@@ -67,11 +67,11 @@ type Error struct {
 	// Metadata API code such as "NODE_LIMIT_EXCEEDED". Empty when Tableau
 	// gave none.
 	Code string
-	// HTTPStatus is the HTTP status of the answer, 0 when none arrived.
+	// HTTPStatus is the HTTP status of the response, 0 when none arrived.
 	HTTPStatus int
 	// RetryAfter is the wait Tableau asked for (Retry-After), 0 when none.
 	RetryAfter time.Duration
-	// Message says what failed and, where the caller can act, what to do.
+	// Message describes what failed and, where the caller can act, what to do.
 	// It never contains the token secret or the session token.
 	Message string
 
@@ -151,7 +151,7 @@ func RetryAfter(err error) (time.Duration, bool) {
 	return 0, false
 }
 
-// kindForStatus classifies an HTTP answer by its status and Tableau code.
+// kindForStatus classifies an HTTP response by its status and Tableau code.
 func kindForStatus(status int, code string) error {
 	switch {
 	case code == codeSignInError:
@@ -194,7 +194,7 @@ func parseRetryAfter(value string, now time.Time) time.Duration {
 	return 0
 }
 
-// transportError turns a failure to get any answer into an *Error. A request
+// transportError turns a failure to get any response into an *Error. A request
 // that ran out of its own time-out is a retryable server error; a cancelled
 // caller context is returned as it is.
 func transportError(ctx context.Context, what string, err error) error {

@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// JobStatus is where a Tableau background job stands.
+// JobStatus is the state of a Tableau background job.
 type JobStatus string
 
 // Job states. Tableau reports a finished job by finishCode: 0 succeeded,
@@ -50,7 +51,7 @@ type Job struct {
 	AlreadyQueued bool
 }
 
-// restJob is a <job> element of the refresh and job answers.
+// restJob is a <job> element of the refresh and job responses.
 type restJob struct {
 	ID          string `xml:"id,attr"`
 	Mode        string `xml:"mode,attr"`
@@ -140,14 +141,14 @@ func (j *restJob) job() Job {
 }
 
 // RefreshWorkbook starts an extract refresh of a workbook. When Tableau
-// answers that a refresh is already queued (409093), it returns that queued
+// responds that a refresh is already queued (409093), it returns that queued
 // job with AlreadyQueued set. A workbook without extracts gives ErrNoExtract.
 func (c *Client) RefreshWorkbook(ctx context.Context, workbookLUID string) (Job, error) {
 	return c.refresh(ctx, "workbook", "workbooks", workbookLUID)
 }
 
 // RefreshDatasource starts an extract refresh of a published data source,
-// with the same answers as RefreshWorkbook.
+// with the same results as RefreshWorkbook.
 func (c *Client) RefreshDatasource(ctx context.Context, datasourceLUID string) (Job, error) {
 	return c.refresh(ctx, "datasource", "datasources", datasourceLUID)
 }
@@ -175,7 +176,7 @@ func (c *Client) refresh(ctx context.Context, resourceType, collection, luid str
 	case err == nil:
 	case errors.As(err, &te) && te.Code == codeRefreshAlreadyQueue:
 		c.logger.InfoContext(ctx, "tableau refresh already queued, adopting the queued job", "resource_type", resourceType, "resource_luid", luid)
-		return c.queuedRefreshJob(ctx, resourceType, luid)
+		return c.queuedRefreshJob(ctx, resourceType, luid, te.Message)
 	case errors.As(err, &te) && te.Kind == ErrNoExtract:
 		te.Message = fmt.Sprintf("%s failed: the %s has no extract to refresh", what, resourceType)
 		return Job{}, err
@@ -183,7 +184,7 @@ func (c *Client) refresh(ctx context.Context, resourceType, collection, luid str
 		return Job{}, err
 	}
 	if out.Job == nil || out.Job.ID == "" {
-		return Job{}, &Error{Kind: ErrServer, Message: what + ": the answer holds no job"}
+		return Job{}, &Error{Kind: ErrServer, Message: what + ": the response contains no job"}
 	}
 	job := out.Job.job()
 	if job.ResourceLUID == "" {
@@ -193,12 +194,33 @@ func (c *Client) refresh(ctx context.Context, resourceType, collection, luid str
 	return job, nil
 }
 
+// jobIDPattern matches a job LUID inside an error detail.
+var jobIDPattern = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
+
 // queuedRefreshJob finds the refresh job that is queued or running for the
-// resource. Tableau's 409093 answer does not name the job, so the client
-// lists unfinished extract refresh jobs and reads each one until it finds the
-// one for this resource.
-func (c *Client) queuedRefreshJob(ctx context.Context, resourceType, luid string) (Job, error) {
+// resource. When the 409093 detail names a job, that job is read first.
+// NOTE: whether Tableau names the job in that detail is not in the public
+// material, so otherwise the client lists unfinished extract refresh jobs
+// and reads each one until it finds the one for this resource.
+func (c *Client) queuedRefreshJob(ctx context.Context, resourceType, luid, detail string) (Job, error) {
 	what := fmt.Sprintf("finding the queued refresh job of %s %s", resourceType, luid)
+	for _, id := range jobIDPattern.FindAllString(detail, -1) {
+		if strings.EqualFold(id, luid) {
+			continue
+		}
+		job, err := c.GetJob(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return Job{}, err
+		}
+		if job.ResourceLUID == luid && !job.Status.Done() {
+			job.AlreadyQueued = true
+			return job, nil
+		}
+	}
+
 	var candidates []string
 	err := c.restPages(ctx, restRequest{
 		what:   what,
@@ -231,7 +253,7 @@ func (c *Client) queuedRefreshJob(ctx context.Context, resourceType, luid string
 		}
 	}
 	return Job{}, &Error{Kind: ErrConflict, Code: codeRefreshAlreadyQueue,
-		Message: what + ": Tableau says a refresh is already queued but lists no unfinished refresh job for it; try again later"}
+		Message: what + ": Tableau reports a refresh as already queued but lists no unfinished refresh job for it; try again later"}
 }
 
 // GetJob reads a job's status.
@@ -249,12 +271,12 @@ func (c *Client) GetJob(ctx context.Context, jobID string) (Job, error) {
 		return Job{}, err
 	}
 	if out.Job == nil {
-		return Job{}, &Error{Kind: ErrServer, Message: "reading Tableau job " + jobID + ": the answer holds no job"}
+		return Job{}, &Error{Kind: ErrServer, Message: "reading Tableau job " + jobID + ": the response contains no job"}
 	}
 	return out.Job.job(), nil
 }
 
-// CancelJob asks Tableau to cancel a queued or running job. Cancelling a job
+// CancelJob requests Tableau to cancel a queued or running job. Cancelling a job
 // that has already finished is not an error.
 func (c *Client) CancelJob(ctx context.Context, jobID string) error {
 	if jobID == "" {
@@ -268,7 +290,7 @@ func (c *Client) CancelJob(ctx context.Context, jobID string) error {
 	if err != nil {
 		var te *Error
 		if errors.As(err, &te) && te.Kind == ErrConflict {
-			// NOTE: Tableau answers 409 for a job that already finished; the
+			// NOTE: Tableau returns 409 for a job that already finished; the
 			// exact code is not in the public material, so any 409 counts.
 			return nil
 		}

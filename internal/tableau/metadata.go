@@ -16,8 +16,8 @@ import (
 const metadataPath = "/api/metadata/graphql"
 
 // NodeLimit is the number of nodes one Metadata API response may touch on
-// Tableau Cloud and on Tableau Server by default. Tableau answers a larger
-// query with NODE_LIMIT_EXCEEDED.
+// Tableau Cloud and on Tableau Server by default (Config.NodeLimit changes
+// it). Tableau rejects a larger query with NODE_LIMIT_EXCEEDED.
 const NodeLimit = 20000
 
 // Metadata API error codes, from extensions.code of a GraphQL error.
@@ -32,8 +32,8 @@ type sessionKey struct{}
 
 // metadataTransport is the RoundTripper under the graphql.Client. It adds the
 // session token, applies the request slots and time-out, and turns HTTP
-// errors and GraphQL errors inside HTTP 200 answers into *Error, so that
-// partial data that comes with errors is never decoded as a complete answer.
+// errors and GraphQL errors inside HTTP 200 responses into *Error, so that
+// partial data that comes with errors is never decoded as a complete response.
 type metadataTransport struct {
 	client *Client
 }
@@ -88,7 +88,7 @@ func (t *metadataTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	}, nil
 }
 
-// graphQLResponseErrors is the "errors" member of a GraphQL answer with the
+// graphQLResponseErrors is the "errors" member of a GraphQL response with the
 // extensions that Tableau fills in.
 type graphQLResponseErrors struct {
 	Errors []struct {
@@ -100,16 +100,16 @@ type graphQLResponseErrors struct {
 	} `json:"errors"`
 }
 
-// graphQLError returns an *Error when the answer carries GraphQL errors,
+// graphQLError returns an *Error when the response carries GraphQL errors,
 // whether or not it also carries data.
 func (c *Client) graphQLError(resp *http.Response, body []byte, s *session) error {
-	// Most answers have no errors; skip decoding them twice.
+	// Most responses have no errors; skip decoding them twice.
 	if !bytes.Contains(body, []byte(`"errors"`)) {
 		return nil
 	}
 	var doc graphQLResponseErrors
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return &Error{Kind: ErrServer, HTTPStatus: resp.StatusCode, Message: "the Metadata API answer is not JSON", err: err}
+		return &Error{Kind: ErrServer, HTTPStatus: resp.StatusCode, Message: "the Metadata API response is not JSON", err: err}
 	}
 	if len(doc.Errors) == 0 {
 		return nil
@@ -127,13 +127,13 @@ func (c *Client) graphQLError(resp *http.Response, body []byte, s *session) erro
 		}
 		kind := graphQLKind(code, ge.Message)
 		// The most telling error decides the kind: a node limit or a rate
-		// limit says more about what to do than a generic failure.
+		// limit tells more about what to do than a generic failure.
 		if e.Kind == nil || graphQLRank(kind) > graphQLRank(e.Kind) {
 			e.Kind, e.Code = kind, code
 		}
 		messages = append(messages, strings.TrimSpace(ge.Message))
 	}
-	e.Message = c.redact("the Metadata API answered with errors: " + strings.Join(messages, "; "))
+	e.Message = c.redact("the Metadata API returned errors: " + strings.Join(messages, "; "))
 	return e
 }
 
@@ -171,7 +171,7 @@ func graphQLRank(kind error) int {
 	return 0
 }
 
-// isTooBig reports whether a Metadata API error asks for a smaller page: the
+// isTooBig reports whether a Metadata API error calls for a smaller page: the
 // node limit or the query time limit.
 func isTooBig(err error) bool {
 	var te *Error
@@ -207,7 +207,7 @@ func (c *Client) query(ctx context.Context, what string, q any, vars map[string]
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		// A decoding failure: the answer does not fit the query.
-		return &Error{Kind: ErrServer, Message: what + ": reading the answer failed", err: err}
+		// A decoding failure: the response does not fit the query.
+		return &Error{Kind: ErrServer, Message: what + ": decoding the response failed", err: err}
 	})
 }

@@ -6,7 +6,7 @@ import "github.com/shurcooL/graphql"
 // github.com/shurcooL/graphql. Type, field, filter and argument names are
 // Tableau's, as in the Metadata API reference
 // (help.tableau.com/current/api/metadata_api/en-us/reference) and in the
-// recorded answers in testdata/tableau/metadata.
+// recorded responses in testdata/tableau/metadata.
 
 // Workbook_Filter is Tableau's filter input of workbooksConnection. The Go
 // name must equal the GraphQL input type name, because the graphql package

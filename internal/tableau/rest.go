@@ -19,8 +19,8 @@ const authHeader = "X-Tableau-Auth"
 // restPageSize is the largest page Tableau's REST API returns.
 const restPageSize = 1000
 
-// tsResponse is the envelope of Tableau's REST XML answers. Element names
-// follow the recorded answers in testdata/tableau/rest; encoding/xml matches
+// tsResponse is the envelope of Tableau's REST XML responses. Element names
+// follow the recorded responses in testdata/tableau/rest; encoding/xml matches
 // them whatever namespace the server declares.
 type tsResponse struct {
 	XMLName     xml.Name             `xml:"tsResponse"`
@@ -100,13 +100,13 @@ type restRequest struct {
 	path  func(s *session) string
 	query url.Values
 	body  []byte
-	// once marks calls that are not safe to repeat after an answer that may
+	// once marks calls that are not safe to repeat after a response that may
 	// have been acted on; they are still repeated after an expired session,
 	// which Tableau rejects before acting.
 	once bool
 }
 
-// rest performs a signed-in REST call and decodes the XML answer into out.
+// rest performs a signed-in REST call and decodes the XML response into out.
 func (c *Client) rest(ctx context.Context, r restRequest, out *tsResponse) error {
 	version, err := c.apiVersion(ctx)
 	if err != nil {
@@ -147,7 +147,7 @@ func (c *Client) rest(ctx context.Context, r restRequest, out *tsResponse) error
 			return nil
 		}
 		if err := xml.Unmarshal(data, out); err != nil {
-			return &Error{Kind: ErrServer, Message: r.what + ": the answer is not Tableau's XML", err: err}
+			return &Error{Kind: ErrServer, Message: r.what + ": the response is not Tableau's XML", err: err}
 		}
 		return nil
 	})

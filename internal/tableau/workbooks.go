@@ -136,7 +136,7 @@ func (c *Client) listWorkbooks(ctx context.Context, filter *Workbook_Filter) ([]
 			return out, nil
 		}
 		if pi.EndCursor == "" || pi.EndCursor == after {
-			return nil, &Error{Kind: ErrServer, Message: "listing Tableau workbooks: the Metadata API said there is a next page but gave no new cursor"}
+			return nil, &Error{Kind: ErrServer, Message: "listing Tableau workbooks: the Metadata API reported a next page without a new cursor"}
 		}
 		after = pi.EndCursor
 	}
@@ -283,7 +283,7 @@ func (c *Client) attachCustomSQL(ctx context.Context, result *ReadResult) error 
 const customSQLPageSize = 1000
 
 // readCustomSQLNodes pages through the site's custom SQL, halving the page
-// when Tableau says it is too large.
+// when Tableau rejects it as too large.
 func (c *Client) readCustomSQLNodes(ctx context.Context) ([]customSQLNode, error) {
 	var out []customSQLNode
 	first := customSQLPageSize
@@ -308,7 +308,7 @@ func (c *Client) readCustomSQLNodes(ctx context.Context) ([]customSQLNode, error
 			return out, nil
 		}
 		if pi.EndCursor == "" || pi.EndCursor == after {
-			return nil, &Error{Kind: ErrServer, Message: "reading Tableau custom SQL: the Metadata API said there is a next page but gave no new cursor"}
+			return nil, &Error{Kind: ErrServer, Message: "reading Tableau custom SQL: the Metadata API reported a next page without a new cursor"}
 		}
 		after = pi.EndCursor
 	}
@@ -519,7 +519,7 @@ func pageAll[T any](ctx context.Context, c *Client, what string, first int,
 			return out, nil
 		}
 		if pi.EndCursor == "" || pi.EndCursor == after {
-			return nil, &Error{Kind: ErrServer, Message: fmt.Sprintf("%s: the Metadata API said there is a next page but gave no new cursor", what)}
+			return nil, &Error{Kind: ErrServer, Message: fmt.Sprintf("%s: the Metadata API reported a next page without a new cursor", what)}
 		}
 		after = pi.EndCursor
 	}
