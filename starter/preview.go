@@ -57,6 +57,11 @@ func runPreview(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if *snapshotPath == "" {
 		return previewUsageError(fs, "missing --snapshot: give the path of the Tableau snapshot JSON")
 	}
+	switch *maturity {
+	case "high", "medium", "low":
+	default:
+		return previewUsageError(fs, "invalid --maturity %q: use high, medium or low", *maturity)
+	}
 	if err := ctx.Err(); err != nil {
 		fmt.Fprintf(stderr, "starter preview: %v\n", err)
 		return exitFailure

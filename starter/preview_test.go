@@ -182,7 +182,7 @@ func TestPreviewBadInput(t *testing.T) {
 		{"snapshot without workbooks", []string{"--manifest", previewManifest, "--snapshot", notSnapshot}, exitFailure, `no "workbooks" field`},
 		{"snapshot from the future", []string{"--manifest", previewManifest, "--snapshot", futureSnapshot}, exitFailure, "format version 99"},
 		{"invalid curation", []string{"--manifest", previewManifest, "--snapshot", previewSnapshot, "--curation", badCuration}, exitFailure, `curation.yml: line 3: unknown key "folders"`},
-		{"invalid maturity", []string{"--manifest", previewManifest, "--snapshot", previewSnapshot, "--maturity", "extreme"}, exitFailure, `invalid default maturity "extreme"`},
+		{"invalid maturity", []string{"--manifest", previewManifest, "--snapshot", previewSnapshot, "--maturity", "extreme"}, exitUsage, `invalid --maturity "extreme"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

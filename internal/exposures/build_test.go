@@ -319,3 +319,51 @@ func TestReportComparesPrevious(t *testing.T) {
 		t.Errorf("unchanged run reports added %v, changed %v, removed %v", third.Report.Added, third.Report.Changed, third.Report.Removed)
 	}
 }
+
+func TestResolveCuratedDependency(t *testing.T) {
+	m := handManifest("1.10.2")
+	m.Nodes = append(m.Nodes,
+		dbt.Node{UniqueID: "model.shop.customers.v10", ResourceType: "model", Name: "customers", PackageName: "shop", Version: "10", Enabled: true, Materialized: "table"},
+		dbt.Node{UniqueID: "model.utils.orders", ResourceType: "model", Name: "orders", PackageName: "utils", Enabled: true, Materialized: "table"},
+		dbt.Node{UniqueID: "model.other.orders", ResourceType: "model", Name: "orders", PackageName: "other", Enabled: true, Materialized: "table"},
+		dbt.Node{UniqueID: "model.utils.dates", ResourceType: "model", Name: "dates", PackageName: "utils", Enabled: true, Materialized: "table"},
+		dbt.Node{UniqueID: "model.other.dates", ResourceType: "model", Name: "dates", PackageName: "other", Enabled: true, Materialized: "table"},
+	)
+	idx := newManifestIndex(m)
+	tests := []struct {
+		ref     string
+		want    string
+		wantErr string
+	}{
+		{ref: "ref('orders')", want: "model.shop.orders"},
+		{ref: "ref('utils', 'orders')", want: "model.utils.orders"},
+		{ref: "ref('customers')", want: "model.shop.customers.v10"},
+		{ref: "ref('customers', v=2)", want: "model.shop.customers.v2"},
+		{ref: "ref('calendar')", want: "model.utils.calendar"},
+		{ref: "source('raw', 'payments')", want: "source.shop.raw.payments"},
+		{ref: "ref('dates')", wantErr: "is ambiguous: it fits model.other.dates, model.utils.dates, so add the package name"},
+		{ref: "ref('customers', v=3)", wantErr: "names no model, seed or snapshot"},
+		{ref: "source('raw', 'refunds')", wantErr: "names no source"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.ref, func(t *testing.T) {
+			ref, err := parseDepRef(tt.ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := idx.resolve(ref)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("resolve error = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("resolve(%s) = %s, want %s", tt.ref, got, tt.want)
+			}
+		})
+	}
+}

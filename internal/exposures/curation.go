@@ -32,8 +32,8 @@ type Curation struct {
 	Workbooks map[string]Override
 }
 
-// Defaults apply to every generated exposure unless an override says
-// otherwise.
+// Defaults apply to every generated exposure unless an override sets the
+// same field.
 type Defaults struct {
 	Maturity string
 	// Owner replaces a workbook owner that Tableau did not report.
@@ -80,7 +80,7 @@ type DependsOnEntry struct {
 var maturities = []string{"high", "medium", "low"}
 
 // LoadCuration reads and checks a curation file. An error names the file
-// and line and says what to change.
+// and line and tells what to change.
 func LoadCuration(path string) (*Curation, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/autoexposures/autoexposures/internal/dbt"
@@ -17,7 +18,7 @@ import (
 // input nor the curation file sets one.
 const DefaultMaturity = "medium"
 
-// DefaultFilePath is where the exposures file is assumed to sit in the dbt
+// DefaultFilePath is the assumed path of the exposures file in the dbt
 // project when Input.FilePath is empty. It only shows in the enriched
 // manifest's path fields.
 const DefaultFilePath = "models/autoexposures.yml"
@@ -29,7 +30,7 @@ const Generator = "autoexposures"
 // Tags are the tags of every generated exposure.
 var Tags = []string{"autoexposures", "tableau"}
 
-// Input is what Generate builds exposures from.
+// Input is the set of inputs that Generate builds exposures from.
 type Input struct {
 	Manifest *dbt.Manifest
 	Snapshot *tableau.Snapshot
@@ -377,16 +378,20 @@ func (idx *manifestIndex) resolve(r depRef) (string, error) {
 			matched = append(matched, id)
 		}
 	}
-	// Without a version, a versioned model resolves to one of its versions;
-	// dbt takes the latest, which the manifest does not mark here, so the
-	// highest unique ID stands for it.
+	// Without a version, dbt resolves a versioned model to its latest
+	// version. dbt.Node does not carry latest_version, so the highest
+	// version number stands for it.
+	// NOTE: a project whose latest_version is not its highest version gets
+	// the wrong version here; write v= in the curation file for those.
 	if r.Version == "" && len(matched) > 1 {
 		allVersions := true
 		for _, id := range matched {
 			allVersions = allVersions && idx.nodes[id].Version != ""
 		}
 		if allVersions {
-			slices.Sort(matched)
+			slices.SortFunc(matched, func(a, b string) int {
+				return compareVersions(idx.nodes[a].Version, idx.nodes[b].Version)
+			})
 			matched = matched[len(matched)-1:]
 		}
 	}
@@ -396,7 +401,8 @@ func (idx *manifestIndex) resolve(r depRef) (string, error) {
 	case 1:
 		return matched[0], nil
 	}
-	return "", fmt.Errorf("%s is ambiguous: it fits %s; add the package name", r, strings.Join(matched, ", "))
+	slices.Sort(matched)
+	return "", fmt.Errorf("%s is ambiguous: it fits %s, so add the package name", r, strings.Join(matched, ", "))
 }
 
 // normalizeURL lets URLs that differ only in the case of scheme and host or
@@ -451,4 +457,15 @@ func metaStrings(v any) []string {
 		return out
 	}
 	return nil
+}
+
+// compareVersions orders model versions numerically where both are numbers,
+// as text otherwise.
+func compareVersions(a, b string) int {
+	x, errA := strconv.ParseFloat(a, 64)
+	y, errB := strconv.ParseFloat(b, 64)
+	if errA == nil && errB == nil {
+		return cmp.Compare(x, y)
+	}
+	return strings.Compare(a, b)
 }

@@ -2,6 +2,7 @@ package exposures
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"math/rand/v2"
 	"os"
@@ -269,4 +270,101 @@ func validateManifestExposures(t *testing.T, schema *jsonschema.Schema, exposure
 	if err := schema.Validate(inst); err != nil {
 		t.Errorf("added exposures do not fit dbt-manifest-v12.json: %v", err)
 	}
+}
+
+func TestEnrichManifestGzipInput(t *testing.T) {
+	gc := goldenCases[0]
+	out, err := Generate(loadGoldenInput(t, gc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	src := repoFile("manifests", gc.manifest)
+
+	var compressed bytes.Buffer
+	zw := gzip.NewWriter(&compressed)
+	if _, err := zw.Write(readFileBytes(t, src)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	gzPath := filepath.Join(dir, "manifest.json.gz")
+	if err := os.WriteFile(gzPath, compressed.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	fromPlain := filepath.Join(dir, "plain.json")
+	fromGzip := filepath.Join(dir, "gzip.json")
+	if err := EnrichManifest(src, fromPlain, out); err != nil {
+		t.Fatal(err)
+	}
+	if err := EnrichManifest(gzPath, fromGzip, out); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(readFileBytes(t, fromPlain), readFileBytes(t, fromGzip)) {
+		t.Error("enriching the gzip-compressed manifest gave other bytes than the plain one")
+	}
+}
+
+func TestEnrichManifestInvalidInput(t *testing.T) {
+	out, err := Generate(loadGoldenInput(t, goldenCases[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	full := readFileBytes(t, repoFile("manifests", goldenCases[0].manifest))
+	tests := map[string][]byte{
+		"truncated":     full[:len(full)/2],
+		"not an object": []byte(`["a"]`),
+		"trailing data": append(append([]byte{}, full...), []byte(`{}`)...),
+		"bad separator": []byte(`{"a": 1 "b": 2}`),
+	}
+	for name, data := range tests {
+		t.Run(name, func(t *testing.T) {
+			src := filepath.Join(dir, "in.json")
+			if err := os.WriteFile(src, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			dst := filepath.Join(dir, "out.json")
+			if err := EnrichManifest(src, dst, out); err == nil {
+				t.Fatal("EnrichManifest returned no error")
+			}
+			if _, err := os.Stat(dst); err == nil {
+				t.Error("output written although the input was invalid")
+			}
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(entries) != 1 {
+				t.Errorf("directory holds %d entries, want only the input (no temporary files)", len(entries))
+			}
+		})
+	}
+}
+
+func TestGenerateEmptySnapshot(t *testing.T) {
+	m, err := dbt.ReadManifestFile(repoFile("manifests", goldenCases[0].manifest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Generate(Input{Manifest: m, Snapshot: &tableau.Snapshot{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	validateYAML(t, out.YAML)
+	checkGolden(t, "empty.yml", out.YAML)
+	if out.Report.Exposures != 0 || len(out.Report.Added) != 0 {
+		t.Errorf("empty snapshot report = %+v", out.Report)
+	}
+}
+
+func readFileBytes(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

@@ -47,7 +47,7 @@ func validateYAML(t *testing.T, data []byte) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		t.Fatalf("parsing generated YAML: %v\n%s", err, data)
 	}
-	// Round-trip through JSON so that the validator sees JSON types.
+	// Round-trip through JSON so that the validator receives JSON types.
 	raw, err := json.Marshal(doc)
 	if err != nil {
 		t.Fatalf("converting YAML to JSON: %v", err)

@@ -17,7 +17,7 @@ import (
 // leaves room for a LUID suffix.
 const maxBaseNameLength = 64
 
-// validName is what dbt accepts as an exposure name and what we write: ASCII
+// validName matches the exposure names we write, which dbt accepts: ASCII
 // letters, digits and underscores, not starting with a digit.
 var validName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
@@ -62,7 +62,7 @@ func transliterate(s string) string {
 // baseName derives an exposure name from a workbook name: transliterated,
 // lower-case, runs of anything but letters and digits folded into one
 // underscore. A name left empty (emoji only, or a script without a Latin
-// reading) becomes "workbook_" and the LUID's first characters; one that
+// reading) becomes "workbook_" and the LUID's first characters. A name that
 // starts with a digit gets a "workbook_" prefix.
 func baseName(workbookName, luid string) string {
 	ascii := strings.ToLower(transliterate(workbookName))

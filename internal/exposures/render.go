@@ -134,8 +134,8 @@ func tagsNode() *yaml.Node {
 }
 
 // str makes a string scalar. The encoder quotes it where a plain scalar
-// would read as another type or break the syntax; text with line breaks is
-// written as a literal block where YAML allows it.
+// would read as another type or break the syntax. Text with line breaks is
+// written as a literal block where YAML allows one.
 func str(s string) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
 	if strings.Contains(s, "\n") {

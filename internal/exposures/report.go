@@ -32,7 +32,7 @@ type Report struct {
 	Warnings []string `json:"warnings"`
 }
 
-// SkipReason says why a workbook got no exposure.
+// SkipReason is the reason a workbook got no exposure.
 type SkipReason string
 
 // Reasons for a skipped workbook.
