@@ -51,7 +51,8 @@ func handSnapshot() *tableau.Snapshot {
 		ServerURL:     "https://tableau.example.com",
 		Site:          "acme",
 		Collections: []tableau.Collection{
-			{LUID: "c0000001", Name: "Executive", WorkbookLUIDs: []string{"0000000A-0000-4000-8000-000000000000"}},
+			// Workbook B is listed only on the collection side.
+			{LUID: "c0000001", Name: "Executive", WorkbookLUIDs: []string{"0000000A-0000-4000-8000-000000000000", "0000000B-0000-4000-8000-000000000000"}},
 			{LUID: "c0000002", Name: "Board {{ pack }}", WorkbookLUIDs: []string{"0000000A-0000-4000-8000-000000000000"}},
 		},
 		Workbooks: []tableau.Workbook{

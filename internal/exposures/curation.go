@@ -56,6 +56,9 @@ type Selector struct {
 	Projects     []string
 	// Collections holds collection names or LUIDs.
 	Collections []string
+
+	// patterns caches NamePatterns compiled, in the same order.
+	patterns []*regexp.Regexp
 }
 
 // Override changes one workbook's exposure. Empty fields change nothing.
@@ -169,9 +172,11 @@ func parseSelector(n *yaml.Node, s *Selector) error {
 			s.WorkbookLUIDs = list
 		case "names":
 			for i, p := range list {
-				if _, err := globRegexp(p); err != nil {
+				re, err := globRegexp(p)
+				if err != nil {
 					return lineErr(v.Content[i], "invalid name pattern %q: %v", p, err)
 				}
+				s.patterns = append(s.patterns, re)
 			}
 			s.NamePatterns = list
 		case "projects":
@@ -353,9 +358,15 @@ func (s Selector) selects(wb tableau.Workbook, collectionNames map[string]string
 	if slices.Contains(s.WorkbookLUIDs, wb.LUID) {
 		return "workbook " + wb.LUID, true
 	}
-	for _, p := range s.NamePatterns {
-		re, err := globRegexp(p)
-		if err == nil && re.MatchString(wb.Name) {
+	for i, p := range s.NamePatterns {
+		var re *regexp.Regexp
+		if i < len(s.patterns) {
+			re = s.patterns[i]
+		} else if compiled, err := globRegexp(p); err == nil {
+			// A Selector built in code rather than parsed has no cache.
+			re = compiled
+		}
+		if re != nil && re.MatchString(wb.Name) {
 			return "name pattern " + p, true
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/autoexposures/autoexposures/internal/tableau"
 )
@@ -60,7 +61,7 @@ workbooks:
 			},
 		},
 	}
-	if diff := cmp.Diff(want, got, cmp.AllowUnexported(depRef{})); diff != "" {
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(depRef{}), cmpopts.IgnoreUnexported(Selector{})); diff != "" {
 		t.Errorf("ParseCuration (-want +got):\n%s", diff)
 	}
 }

@@ -110,7 +110,21 @@ func build(in Input, res *lineage.Result) (*Output, error) {
 		lineageByLUID[wl.WorkbookLUID] = wl
 	}
 
+	// A workbook's collections are listed on the workbook, on the
+	// collection, or both; the union counts.
+	collectionsOf := make(map[string][]string)
+	for _, c := range snap.Collections {
+		for _, luid := range c.WorkbookLUIDs {
+			collectionsOf[luid] = append(collectionsOf[luid], c.LUID)
+		}
+	}
 	workbooks := slices.Clone(snap.Workbooks)
+	for i := range workbooks {
+		wb := &workbooks[i]
+		all := append(slices.Clone(wb.Collections), collectionsOf[wb.LUID]...)
+		slices.Sort(all)
+		wb.Collections = slices.Compact(all)
+	}
 	slices.SortFunc(workbooks, func(a, b tableau.Workbook) int { return cmp.Compare(a.LUID, b.LUID) })
 
 	report := newReport()

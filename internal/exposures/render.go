@@ -136,6 +136,10 @@ func tagsNode() *yaml.Node {
 // str makes a string scalar. The encoder quotes it where a plain scalar
 // would read as another type or break the syntax. Text with line breaks is
 // written as a literal block where YAML allows one.
+//
+// NOTE: go.yaml.in/yaml/v3 treats characters outside the Basic Multilingual
+// Plane, such as most emoji, as unprintable and writes those strings
+// double-quoted with \U escapes. The YAML is valid and reads back exactly.
 func str(s string) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
 	if strings.Contains(s, "\n") {

@@ -37,8 +37,8 @@ type SkipReason string
 
 // Reasons for a skipped workbook.
 const (
-	SkipCurated        SkipReason = "curated"          // the curation file leaves it out
-	SkipHandWritten    SkipReason = "hand_written"     // a hand-written exposure in the manifest covers it
+	SkipCurated        SkipReason = "curated"         // the curation file leaves it out
+	SkipHandWritten    SkipReason = "hand_written"    // a hand-written exposure in the manifest covers it
 	SkipNoDependencies SkipReason = "no_dependencies" // none of its tables is a dbt node or source
 )
 
