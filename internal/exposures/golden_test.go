@@ -368,3 +368,36 @@ func readFileBytes(t *testing.T, path string) []byte {
 	}
 	return data
 }
+
+// TestGoldenFilesValidate checks every YAML golden file, including ones no
+// other test in this run regenerated, against dbt's property file schema.
+func TestGoldenFilesValidate(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join("testdata", "golden", "*.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) < len(goldenCases)+2 {
+		t.Fatalf("found %d YAML golden files, want at least %d", len(paths), len(goldenCases)+2)
+	}
+	for _, path := range paths {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			validateYAML(t, readFileBytes(t, path))
+		})
+	}
+}
+
+// TestSchemaCheckRejects makes sure the schema check can fail: an exposure
+// with an unknown type or without an owner is rejected.
+func TestSchemaCheckRejects(t *testing.T) {
+	bad := []string{
+		"version: 2\nexposures:\n  - name: x\n    type: spreadsheet\n    owner: {name: a}\n    depends_on: []\n",
+		"version: 2\nexposures:\n  - name: x\n    type: dashboard\n    depends_on: []\n",
+		"version: 2\nexposures:\n  - name: x\n    type: dashboard\n    owner: {phone: '1'}\n    depends_on: []\n",
+		"version: 3\nexposures: []\n",
+	}
+	for _, doc := range bad {
+		if err := checkSchema([]byte(doc)); err == nil {
+			t.Errorf("schema check accepted:\n%s", doc)
+		}
+	}
+}

@@ -34,31 +34,40 @@ func repoFile(parts ...string) string {
 // validateYAML checks an exposures file against dbt's property file schema.
 func validateYAML(t *testing.T, data []byte) {
 	t.Helper()
+	if err := checkSchema(data); err != nil {
+		t.Errorf("%v\n%s", err, data)
+	}
+}
+
+// checkSchema returns why data does not fit dbt_yml_files-latest.json, or
+// nil.
+func checkSchema(data []byte) error {
 	schemaOnce.Do(func() {
 		c := jsonschema.NewCompiler()
 		c.UseRegexpEngine(compileLookahead)
 		ymlSchema, schemaErr = c.Compile(repoFile("schemas", "dbt_yml_files-latest.json"))
 	})
 	if schemaErr != nil {
-		t.Fatalf("compiling dbt_yml_files schema: %v", schemaErr)
+		return fmt.Errorf("compiling dbt_yml_files schema: %w", schemaErr)
 	}
 
 	var doc any
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		t.Fatalf("parsing generated YAML: %v\n%s", err, data)
+		return fmt.Errorf("parsing generated YAML: %w", err)
 	}
 	// Round-trip through JSON so that the validator receives JSON types.
 	raw, err := json.Marshal(doc)
 	if err != nil {
-		t.Fatalf("converting YAML to JSON: %v", err)
+		return fmt.Errorf("converting YAML to JSON: %w", err)
 	}
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
-		t.Fatalf("reading JSON instance: %v", err)
+		return fmt.Errorf("reading JSON instance: %w", err)
 	}
 	if err := ymlSchema.Validate(inst); err != nil {
-		t.Errorf("generated YAML does not validate against dbt_yml_files-latest.json: %v\n%s", err, data)
+		return fmt.Errorf("YAML does not validate against dbt_yml_files-latest.json: %w", err)
 	}
+	return nil
 }
 
 // checkGolden compares got with the golden file, or rewrites it with -update.
