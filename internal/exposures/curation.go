@@ -83,7 +83,7 @@ type DependsOnEntry struct {
 var maturities = []string{"high", "medium", "low"}
 
 // LoadCuration reads and checks a curation file. An error names the file
-// and line and tells what to change.
+// and line and the change to make.
 func LoadCuration(path string) (*Curation, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {

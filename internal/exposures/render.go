@@ -49,8 +49,7 @@ func renderFile(exposures []Exposure, configForm bool) ([]byte, error) {
 		"exposures", list,
 	)
 	if len(exposures) == 0 {
-		// An empty flow sequence reads better than "exposures: []" in block
-		// style, and both mean the same.
+		// Block style has no form for an empty list, so it is written as [].
 		list.Style = yaml.FlowStyle
 	}
 
