@@ -1,6 +1,7 @@
 package tableausim
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/base64"
 	"encoding/json"
@@ -8,7 +9,9 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -103,10 +106,30 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	writeGraphQL(w, http.StatusOK, resp)
 }
 
+// writeGraphQL writes a response with "data" before "errors". The data is
+// encoded in one pass by appendJSON.
 func writeGraphQL(w http.ResponseWriter, status int, resp graphqlResponse) {
+	var parts [][]byte
+	if resp.Data != nil {
+		data, err := appendJSON([]byte(`"data":`), resp.Data)
+		if err != nil {
+			status = http.StatusInternalServerError
+			data = nil
+			resp.Errors = []graphqlError{{Message: "The simulator failed to encode the answer: " + err.Error()}}
+		}
+		if data != nil {
+			parts = append(parts, data)
+		}
+	}
+	if len(resp.Errors) > 0 {
+		errs, _ := json.Marshal(resp.Errors)
+		parts = append(parts, append([]byte(`"errors":`), errs...))
+	}
+	body := append([]byte{'{'}, bytes.Join(parts, []byte{','})...)
+	body = append(body, '}', '\n')
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(resp)
+	_, _ = w.Write(body)
 }
 
 // validationErrors turns gqlparser's errors into GraphQL errors shaped like
@@ -163,25 +186,86 @@ func (o *orderedObject) set(key string, v any) {
 	o.values = append(o.values, v)
 }
 
-// MarshalJSON writes the keys in insertion order.
+// MarshalJSON writes the keys in insertion order. It encodes the whole
+// tree below in one pass, because encoding/json would otherwise re-check
+// the output of every nested MarshalJSON.
 func (o *orderedObject) MarshalJSON() ([]byte, error) {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, k := range o.keys {
-		if i > 0 {
-			b.WriteByte(',')
+	return appendJSON(nil, o)
+}
+
+// appendJSON appends the JSON form of an executor result: ordered objects,
+// lists, strings, booleans, integers and null. Other values go through
+// encoding/json.
+func appendJSON(b []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case *orderedObject:
+		b = append(b, '{')
+		for i, k := range v.keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			var err error
+			if b, err = appendJSON(b, v.values[i]); err != nil {
+				return nil, err
+			}
 		}
-		kb, _ := json.Marshal(k)
-		b.Write(kb)
-		b.WriteByte(':')
-		vb, err := json.Marshal(o.values[i])
-		if err != nil {
-			return nil, err
+		return append(b, '}'), nil
+	case []any:
+		b = append(b, '[')
+		for i, x := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = appendJSON(b, x); err != nil {
+				return nil, err
+			}
 		}
-		b.Write(vb)
+		return append(b, ']'), nil
+	case string:
+		return appendJSONString(b, v), nil
+	case bool:
+		return strconv.AppendBool(b, v), nil
+	case int:
+		return strconv.AppendInt(b, int64(v), 10), nil
 	}
-	b.WriteByte('}')
-	return []byte(b.String()), nil
+	enc, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, enc...), nil
+}
+
+// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes
+// U+FFFD, as encoding/json does.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		case r == '"' || r == '\\':
+			b = append(b, '\\', byte(r))
+		case r == '\n':
+			b = append(b, '\\', 'n')
+		case r == '\r':
+			b = append(b, '\\', 'r')
+		case r == '\t':
+			b = append(b, '\\', 't')
+		case r < 0x20 || r == '<' || r == '>' || r == '&' || r == 0x2028 || r == 0x2029:
+			b = append(b, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+		default:
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return append(b, '"')
 }
 
 // object is a Metadata API object the executor can read fields from.
@@ -224,11 +308,73 @@ type executor struct {
 	nodes    int
 	exceeded bool
 	errs     []graphqlError
+	plans    map[planKey][]plannedField
+}
+
+// plannedField is one response key of a selection on one type, with its
+// arguments evaluated and the sub-selections of every field node that asked
+// for it merged. A request's plans are computed once per selection and
+// type, not once per object.
+type plannedField struct {
+	key   string
+	field *ast.Field
+	sub   ast.SelectionSet
+	args  map[string]any
+}
+
+// planKey names a selection: the field whose sub-selection it is (nil for
+// the operation) and the type of the object it applies to.
+type planKey struct {
+	parent   *ast.Field
+	typeName string
+}
+
+// pathNode is a response path kept as a list from leaf to root, so that a
+// path is built only for the errors that need one.
+type pathNode struct {
+	parent *pathNode
+	key    any
+}
+
+func (p *pathNode) slice() []any {
+	var out []any
+	for n := p; n != nil; n = n.parent {
+		out = append(out, n.key)
+	}
+	slices.Reverse(out)
+	return out
 }
 
 func (e *executor) execute(op *ast.OperationDefinition) any {
 	root := queryRoot{m: e.model}
-	return e.selectObject(root, "Query", op.SelectionSet, nil)
+	return e.selectObject(root, "Query", nil, op.SelectionSet, nil)
+}
+
+func (e *executor) plan(parent *ast.Field, set ast.SelectionSet, typeName string) []plannedField {
+	key := planKey{parent: parent, typeName: typeName}
+	if p, ok := e.plans[key]; ok {
+		return p
+	}
+	var out []plannedField
+	for _, cf := range e.collectFields(set, typeName, nil) {
+		f := cf.fields[0]
+		pf := plannedField{key: cf.key, field: f, sub: f.SelectionSet}
+		if len(cf.fields) > 1 {
+			pf.sub = nil
+			for _, ff := range cf.fields {
+				pf.sub = append(pf.sub, ff.SelectionSet...)
+			}
+		}
+		if !strings.HasPrefix(f.Name, "__") {
+			pf.args = f.ArgumentMap(e.vars)
+		}
+		out = append(out, pf)
+	}
+	if e.plans == nil {
+		e.plans = map[planKey][]plannedField{}
+	}
+	e.plans[key] = out
+	return out
 }
 
 // takeNode counts one node and reports whether it still fits the limit.
@@ -309,41 +455,37 @@ func typeMatches(condition, typeName string) bool {
 	return false
 }
 
-func (e *executor) selectObject(obj object, typeName string, set ast.SelectionSet, path []any) *orderedObject {
-	out := &orderedObject{}
-	for _, cf := range e.collectFields(set, typeName, nil) {
-		f := cf.fields[0]
-		fieldPath := append(slices.Clone(path), cf.key)
+func (e *executor) selectObject(obj object, typeName string, parent *ast.Field, set ast.SelectionSet, path *pathNode) *orderedObject {
+	fields := e.plan(parent, set, typeName)
+	out := &orderedObject{keys: make([]string, 0, len(fields)), values: make([]any, 0, len(fields))}
+	for _, pf := range fields {
+		f := pf.field
 		if f.Name == "__typename" {
-			out.set(cf.key, typeName)
+			out.set(pf.key, typeName)
 			continue
 		}
+		fieldPath := &pathNode{parent: path, key: pf.key}
 		if strings.HasPrefix(f.Name, "__") {
 			e.errs = append(e.errs, graphqlError{
 				Message: "Introspection is not served by the Tableau simulator.",
-				Path:    fieldPath,
+				Path:    fieldPath.slice(),
 			})
-			out.set(cf.key, nil)
+			out.set(pf.key, nil)
 			continue
 		}
-		var sub ast.SelectionSet
-		for _, ff := range cf.fields {
-			sub = append(sub, ff.SelectionSet...)
-		}
-		args := f.ArgumentMap(e.vars)
-		v, err := obj.field(f.Name, args)
+		v, err := obj.field(f.Name, pf.args)
 		if err != nil {
 			e.addFieldError(err, f, fieldPath)
-			out.set(cf.key, nil)
+			out.set(pf.key, nil)
 			continue
 		}
-		out.set(cf.key, e.value(v, f.Definition.Type, sub, fieldPath, f))
+		out.set(pf.key, e.value(v, f, pf.sub, fieldPath))
 	}
 	return out
 }
 
-func (e *executor) addFieldError(err error, f *ast.Field, path []any) {
-	ge := graphqlError{Message: err.Error(), Path: path}
+func (e *executor) addFieldError(err error, f *ast.Field, path *pathNode) {
+	ge := graphqlError{Message: err.Error(), Path: path.slice()}
 	if f.Position != nil {
 		ge.Locations = []location{{Line: f.Position.Line, Column: f.Position.Column}}
 	}
@@ -353,34 +495,34 @@ func (e *executor) addFieldError(err error, f *ast.Field, path []any) {
 	e.errs = append(e.errs, ge)
 }
 
-// value completes a resolved field value against its declared type.
-func (e *executor) value(v any, typ *ast.Type, set ast.SelectionSet, path []any, f *ast.Field) any {
+// value completes a resolved value of field f against its declared type.
+func (e *executor) value(v any, f *ast.Field, set ast.SelectionSet, path *pathNode) any {
 	switch v := v.(type) {
 	case nil:
 		return nil
 	case structure:
-		return e.selectObject(v.object, v.typeName(), set, path)
+		return e.selectObject(v.object, v.typeName(), f, set, path)
 	case object:
 		if !e.takeNode() {
 			return nil
 		}
-		return e.selectObject(v, v.typeName(), set, path)
+		return e.selectObject(v, v.typeName(), f, set, path)
 	case []object:
 		out := make([]any, 0, len(v))
 		for i, item := range v {
 			if !e.takeNode() {
 				break
 			}
-			out = append(out, e.selectObject(item, item.typeName(), set, append(slices.Clone(path), i)))
+			out = append(out, e.selectObject(item, item.typeName(), f, set, &pathNode{parent: path, key: i}))
 		}
 		return out
 	case connectionSource:
-		conn, err := e.page(typ.Name(), v)
+		conn, err := e.page(f.Definition.Type.Name(), v)
 		if err != nil {
 			e.addFieldError(err, f, path)
 			return nil
 		}
-		return e.selectObject(conn, conn.typeName(), set, path)
+		return e.selectObject(conn, conn.typeName(), f, set, path)
 	default:
 		return v
 	}

@@ -391,3 +391,12 @@ func TestGraphQLNodeLimitCountsNestedObjects(t *testing.T) {
 		}
 	}
 }
+
+func TestGraphQLRepeatedLUIDReturnsWorkbookOnce(t *testing.T) {
+	h := startFixture(t, nil)
+	token := h.signIn(tokenName, tokenSecret)
+	_, body := h.graphql(token, `{ workbooksConnection(filter: {luidWithin: ["`+revenueLUID+`", "`+revenueLUID+`"], luid: "`+revenueLUID+`"}) { totalCount } }`, nil)
+	if got := dig(body, "data", "workbooksConnection", "totalCount"); got != json.Number("1") {
+		t.Errorf("totalCount = %v, want 1", got)
+	}
+}

@@ -24,6 +24,8 @@ func many[T object](name string, items []T, args map[string]any) any {
 	if !slices.IsSortedFunc(objs, compareIDs) {
 		slices.SortStableFunc(objs, compareIDs)
 	}
+	// Index lookups can name one object twice.
+	objs = slices.Compact(objs)
 	objs = filterObjects(objs, args["filter"])
 	if strings.HasSuffix(name, "Connection") {
 		return connectionSource{items: objs, args: args}
@@ -37,44 +39,68 @@ func compareIDs(a, b object) int { return cmp.Compare(objectID(a), objectID(b)) 
 // X must equal the value, and XWithin must contain X.
 func filterObjects(items []object, filter any) []object {
 	f, _ := filter.(map[string]any)
-	if len(f) == 0 {
+	preds := compileFilter(f)
+	if len(preds) == 0 {
 		return items
 	}
 	var out []object
 	for _, o := range items {
-		if matchesFilter(o, f) {
+		if matchesAll(o, preds) {
 			out = append(out, o)
 		}
 	}
 	return out
 }
 
-func matchesFilter(o object, f map[string]any) bool {
+// fieldPredicate tests one scalar field against a set of allowed values,
+// kept as strings so that a filter over thousands of LUIDs stays a map
+// lookup per object.
+type fieldPredicate struct {
+	field   string
+	allowed map[string]bool
+}
+
+func compileFilter(f map[string]any) []fieldPredicate {
+	var preds []fieldPredicate
 	for key, want := range f {
 		if want == nil {
 			continue
 		}
+		p := fieldPredicate{field: key, allowed: map[string]bool{}}
 		if base, ok := strings.CutSuffix(key, "Within"); ok {
+			p.field = base
 			list, _ := want.([]any)
-			got, _ := o.field(base, nil)
-			if !slices.ContainsFunc(list, func(x any) bool { return scalarEqual(got, x) }) {
-				return false
+			for _, x := range list {
+				if x != nil {
+					p.allowed[scalarString(x)] = true
+				}
 			}
-			continue
+		} else {
+			p.allowed[scalarString(want)] = true
 		}
-		got, _ := o.field(key, nil)
-		if !scalarEqual(got, want) {
+		preds = append(preds, p)
+	}
+	return preds
+}
+
+func matchesAll(o object, preds []fieldPredicate) bool {
+	for _, p := range preds {
+		got, _ := o.field(p.field, nil)
+		if got == nil || !p.allowed[scalarString(got)] {
 			return false
 		}
 	}
 	return true
 }
 
-func scalarEqual(got, want any) bool {
-	if got == nil || want == nil {
-		return got == nil && want == nil
+func scalarString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case bool:
+		return strconv.FormatBool(v)
 	}
-	return fmt.Sprint(got) == fmt.Sprint(want)
+	return fmt.Sprint(v)
 }
 
 func timeValue(t *time.Time) any {
@@ -96,9 +122,9 @@ func (q queryRoot) typeName() string { return "Query" }
 func (q queryRoot) field(name string, args map[string]any) (any, error) {
 	switch strings.TrimSuffix(name, "Connection") {
 	case "workbooks":
-		return many(name, q.m.workbooks, args), nil
+		return many(name, q.m.workbooksFor(args["filter"]), args), nil
 	case "publishedDatasources":
-		return many(name, q.m.published, args), nil
+		return many(name, q.m.publishedFor(args["filter"]), args), nil
 	case "embeddedDatasources":
 		return many(name, q.m.embedded, args), nil
 	case "databaseTables":
@@ -111,6 +137,64 @@ func (q queryRoot) field(name string, args map[string]any) (any, error) {
 		return many(name, q.m.users, args), nil
 	}
 	return nil, unknownField("Query", name)
+}
+
+// workbooksFor narrows the workbooks a filter can match through the LUID
+// and id indexes, so that reading a batch by LUID does not test every
+// workbook of a large site. The filter still runs on the result.
+func (m *model) workbooksFor(filter any) []*workbookObj {
+	luids, ids := indexKeys(filter, "luid"), indexKeys(filter, "id")
+	if luids == nil && ids == nil {
+		return m.workbooks
+	}
+	var out []*workbookObj
+	for _, l := range luids {
+		if w := m.byLUID[l]; w != nil {
+			out = append(out, w)
+		}
+	}
+	for _, id := range ids {
+		if w := m.workbookByID[id]; w != nil {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// publishedFor is workbooksFor for published data sources, by LUID.
+func (m *model) publishedFor(filter any) []*publishedObj {
+	luids := indexKeys(filter, "luid")
+	if luids == nil {
+		return m.published
+	}
+	var out []*publishedObj
+	for _, l := range luids {
+		if p := m.publishedByLUID[l]; p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// indexKeys returns the values a filter allows for field (from field or
+// fieldWithin), or nil when the filter does not restrict field.
+func indexKeys(filter any, field string) []string {
+	f, _ := filter.(map[string]any)
+	var keys []string
+	if v, ok := f[field].(string); ok {
+		keys = append(keys, v)
+	}
+	if list, ok := f[field+"Within"].([]any); ok {
+		for _, x := range list {
+			if s, ok := x.(string); ok {
+				keys = append(keys, s)
+			}
+		}
+		if keys == nil {
+			keys = []string{}
+		}
+	}
+	return keys
 }
 
 func (w *workbookObj) typeName() string { return "Workbook" }
