@@ -1,0 +1,171 @@
+package activities_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/autoexposures/autoexposures/activities"
+	"github.com/autoexposures/autoexposures/internal/store"
+)
+
+// artifactServer serves the repository's files under /files/ and answers
+// the paths /status/<code> with that status, on 127.0.0.1.
+func artifactServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.Handle("/files/", http.StripPrefix("/files/", http.FileServer(http.Dir(".."))))
+	mux.HandleFunc("/status/503", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "7")
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	})
+	mux.HandleFunc("/status/404", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+	mux.HandleFunc("/status/403", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", http.StatusForbidden) })
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestLoadArtifactsStoresFiles(t *testing.T) {
+	srv := artifactServer(t)
+	tests := []struct {
+		name                 string
+		manifest, runResults string
+	}{
+		{"local paths", manifestFile, runResults},
+		{"file URLs", "file://" + mustAbs(t, manifestFile), "file://" + mustAbs(t, runResults)},
+		{"http URLs with a signature", srv.URL + "/files/internal/demo/assets/manifest.json?signature=abc",
+			srv.URL + "/files/internal/demo/assets/run_results.json?signature=abc"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, siteFile, tokenName, tokenSecret)
+
+			got, err := run[activities.LoadArtifactsResult](t, f.env(), activities.LoadArtifactsName, activities.LoadArtifactsInput{
+				DbtRunID: "run-1", ManifestLocation: tt.manifest, RunResultsLocation: tt.runResults,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			manifestHash, manifestSize := fileHash(t, manifestFile)
+			runResultsHash, runResultsSize := fileHash(t, runResults)
+			want := activities.LoadArtifactsResult{
+				Manifest:       store.Ref{Kind: store.KindManifest, Hash: manifestHash, Size: manifestSize},
+				RunResults:     store.Ref{Kind: store.KindRunResults, Hash: runResultsHash, Size: runResultsSize},
+				ProjectName:    got.ProjectName,
+				DbtVersion:     got.DbtVersion,
+				AdapterType:    got.AdapterType,
+				SchemaVersion:  12,
+				Nodes:          got.Nodes,
+				Sources:        got.Sources,
+				RunResultCount: got.RunResultCount,
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("result (-want +got):\n%s", diff)
+			}
+			if got.ProjectName == "" || got.Nodes == 0 || got.Sources == 0 || got.RunResultCount == 0 {
+				t.Errorf("result lacks the manifest's facts: %+v", got)
+			}
+		})
+	}
+}
+
+func mustAbs(t *testing.T, rel string) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wd + "/" + rel
+}
+
+func TestLoadArtifactsErrors(t *testing.T) {
+	srv := artifactServer(t)
+	dir := t.TempDir()
+	tests := []struct {
+		name          string
+		manifest      string
+		runResults    string
+		wantType      string
+		nonRetryable  bool
+		wantMessage   string
+		wantNextDelay time.Duration
+	}{
+		{"run results given as manifest", runResults, "", activities.ErrTypeInvalidArtifact, true, "manifest", 0},
+		{"manifest given as run results", manifestFile, manifestFile, activities.ErrTypeInvalidArtifact, true, "run", 0},
+		{"missing file", dir + "/target/manifest.json", "", activities.ErrTypeArtifactUnavailable, true, "does not exist on the worker", 0},
+		{"directory", dir, "", activities.ErrTypeArtifactUnavailable, true, "is a directory", 0},
+		{"HTTP 404", srv.URL + "/status/404?token=hidden", "", activities.ErrTypeArtifactUnavailable, true, "HTTP 404", 0},
+		{"HTTP 403", srv.URL + "/status/403", "", activities.ErrTypeArtifactUnavailable, true, "refuses access", 0},
+		{"HTTP 503 with Retry-After", srv.URL + "/status/503?token=hidden", "", activities.ErrTypeArtifactUnavailable, false, "HTTP 503", 7 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, siteFile, tokenName, tokenSecret)
+
+			_, err := run[activities.LoadArtifactsResult](t, f.env(), activities.LoadArtifactsName, activities.LoadArtifactsInput{
+				DbtRunID: "run-1", ManifestLocation: tt.manifest, RunResultsLocation: tt.runResults,
+			})
+
+			if err == nil {
+				t.Fatal("LoadArtifacts succeeded, want an error")
+			}
+			appErr := applicationError(t, err)
+			if appErr.Type() != tt.wantType {
+				t.Errorf("error type = %q, want %q (%v)", appErr.Type(), tt.wantType, err)
+			}
+			if appErr.NonRetryable() != tt.nonRetryable {
+				t.Errorf("NonRetryable = %v, want %v (%v)", appErr.NonRetryable(), tt.nonRetryable, err)
+			}
+			if !strings.Contains(err.Error(), tt.wantMessage) {
+				t.Errorf("error = %v, want it to contain %q", err, tt.wantMessage)
+			}
+			if appErr.NextRetryDelay() != tt.wantNextDelay {
+				t.Errorf("NextRetryDelay = %s, want %s", appErr.NextRetryDelay(), tt.wantNextDelay)
+			}
+			if strings.Contains(err.Error(), "hidden") {
+				t.Errorf("error shows the URL's query: %v", err)
+			}
+		})
+	}
+}
+
+func TestLatestRoundTrip(t *testing.T) {
+	f := newFixture(t, siteFile, tokenName, tokenSecret)
+	env := f.env()
+
+	none, err := run[store.Ref](t, env, activities.GetLatestName, store.KindManifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !none.IsZero() {
+		t.Errorf("GetLatest before any SetLatest = %v, want a zero ref", none)
+	}
+
+	ref, err := f.store.Put(store.KindManifest, strings.NewReader(`{"metadata":{}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.ExecuteActivity(activities.SetLatestName, activities.SetLatestInput{Kind: store.KindManifest, Ref: ref}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := run[store.Ref](t, f.env(), activities.GetLatestName, store.KindManifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ref, got); diff != "" {
+		t.Errorf("GetLatest (-want +got):\n%s", diff)
+	}
+
+	missing := store.Ref{Kind: store.KindManifest, Hash: strings.Repeat("b", 64), Size: 3}
+	_, err = f.env().ExecuteActivity(activities.SetLatestName, activities.SetLatestInput{Kind: store.KindManifest, Ref: missing})
+	if appErr := applicationError(t, err); !appErr.NonRetryable() {
+		t.Errorf("SetLatest of a missing blob: error %v is retryable, want non-retryable", err)
+	}
+}

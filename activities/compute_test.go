@@ -1,0 +1,133 @@
+package activities_test
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/autoexposures/autoexposures/activities"
+	"github.com/autoexposures/autoexposures/internal/store"
+)
+
+func TestComputeExposuresWritesOutputs(t *testing.T) {
+	f := newFixture(t, siteFile, tokenName, tokenSecret)
+	read := f.sync(t, tableauAll, 2)
+	loaded, err := run[activities.LoadArtifactsResult](t, f.env(), activities.LoadArtifactsName, activities.LoadArtifactsInput{
+		DbtRunID: "run-1", ManifestLocation: manifestFile, RunResultsLocation: runResults,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := activities.ComputeExposuresInput{DbtRunID: "run-1", Manifest: loaded.Manifest, Snapshot: read.Snapshot, RunResults: loaded.RunResults}
+
+	first, err := run[activities.ComputeExposuresResult](t, f.env(), activities.ComputeExposuresName, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if first.Exposures != 3 || first.Added != 3 || first.Changed != 0 || first.Removed != 0 {
+		t.Errorf("first run counts = %+v, want 3 exposures, all added", first)
+	}
+	if !first.FileChanged {
+		t.Error("first run: FileChanged = false, want true")
+	}
+	if first.UnmatchedTables != 1 || len(first.Unmatched) != 1 || !strings.Contains(first.Unmatched[0], "events") {
+		t.Errorf("unmatched = %d %v, want the scratch workbook's events table", first.UnmatchedTables, first.Unmatched)
+	}
+	if first.StaleExtracts != 2 {
+		t.Errorf("StaleExtracts = %d, want the 2 extracts refreshed before the run", first.StaleExtracts)
+	}
+	yaml, err := os.ReadFile(f.settings.ExposuresPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"name: orders_overview", "ref('orders')", "ref('customers')", "ref('supplies')"} {
+		if !strings.Contains(string(yaml), want) {
+			t.Errorf("exposures file lacks %q:\n%s", want, yaml)
+		}
+	}
+
+	var report activities.RunReport
+	data, err := os.ReadFile(f.settings.Report())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &report); err != nil {
+		t.Fatalf("report is not JSON: %v", err)
+	}
+	if report.DbtRunID != "run-1" || report.Manifest != loaded.Manifest || report.Snapshot != read.Snapshot || report.Exposures != 3 {
+		t.Errorf("report header = %+v, want run-1 with the inputs' refs and 3 exposures", report)
+	}
+	if _, err := f.store.Open(first.Report); err != nil {
+		t.Errorf("report not in the store: %v", err)
+	}
+
+	// The same inputs again leave the file untouched.
+	info, err := os.Stat(f.settings.ExposuresPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := run[activities.ComputeExposuresResult](t, f.env(), activities.ComputeExposuresName, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.FileChanged || second.Added != 0 || second.Changed != 0 || second.Removed != 0 {
+		t.Errorf("second run = %+v, want nothing changed", second)
+	}
+	again, err := os.Stat(f.settings.ExposuresPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.ModTime().Equal(info.ModTime()) {
+		t.Errorf("exposures file rewritten: modified %s, then %s", info.ModTime(), again.ModTime())
+	}
+}
+
+func TestComputeExposuresMissingInputs(t *testing.T) {
+	f := newFixture(t, siteFile, tokenName, tokenSecret)
+	missing := store.Ref{Kind: store.KindSnapshot, Hash: strings.Repeat("c", 64), Size: 10}
+	manifest, err := f.store.Put(store.KindManifest, strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		in   activities.ComputeExposuresInput
+		want string
+	}{
+		{"no refs", activities.ComputeExposuresInput{}, "needs a manifest and a snapshot"},
+		{"invalid manifest", activities.ComputeExposuresInput{Manifest: manifest, Snapshot: missing}, "manifest"},
+		{"snapshot not stored", activities.ComputeExposuresInput{Manifest: loadManifest(t, f), Snapshot: missing}, "the state directory lost it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := run[activities.ComputeExposuresResult](t, f.env(), activities.ComputeExposuresName, tt.in)
+
+			appErr := applicationError(t, err)
+			if !appErr.NonRetryable() {
+				t.Errorf("error %v is retryable, want non-retryable", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want it to contain %q", err, tt.want)
+			}
+			if _, statErr := os.Stat(f.settings.ExposuresPath); statErr == nil {
+				t.Error("an exposures file was written")
+			}
+		})
+	}
+}
+
+func loadManifest(t *testing.T, f *fixture) store.Ref {
+	t.Helper()
+	data, err := os.Open(manifestFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer data.Close()
+	ref, err := f.store.Put(store.KindManifest, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
