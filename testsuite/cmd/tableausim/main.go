@@ -3,8 +3,12 @@
 //
 //	go run ./testsuite/cmd/tableausim --site testsuite/sites/demo.json --addr 127.0.0.1:8765
 //
-// It serves until interrupted. The site file format is described in
-// docs/simulator.md.
+// or a generated site of a given size:
+//
+//	go run ./testsuite/cmd/tableausim --generate 10000 --seed 1 --addr 127.0.0.1:8765
+//
+// It serves until interrupted. The site file format and the generated
+// sites are described in docs/simulator.md.
 package main
 
 import (
@@ -17,6 +21,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/autoexposures/autoexposures/testsuite/sitegen"
 	"github.com/autoexposures/autoexposures/testsuite/tableausim"
 )
 
@@ -28,18 +33,20 @@ func main() {
 }
 
 func run() error {
-	sitePath := flag.String("site", "", "path of the site file to serve (required)")
+	sitePath := flag.String("site", "", "path of the site file to serve")
+	generate := flag.Int("generate", 0, "serve a generated site with this many workbooks instead of a site file")
+	seed := flag.Uint64("seed", 1, "seed of the generated site")
 	addr := flag.String("addr", "127.0.0.1:8765", "address to listen on; must be a loopback address")
 	latency := flag.Duration("latency", 0, "delay added to every request, such as 40ms")
 	flag.Parse()
 
-	if *sitePath == "" {
-		return fmt.Errorf("missing --site: give the path of a site file such as testsuite/sites/demo.json")
+	if (*sitePath == "") == (*generate == 0) {
+		return fmt.Errorf("give either --site with the path of a site file such as testsuite/sites/demo.json, or --generate with a number of workbooks")
 	}
 	if err := checkLoopback(*addr); err != nil {
 		return err
 	}
-	site, err := tableausim.LoadSite(*sitePath)
+	site, err := loadSite(*sitePath, *generate, *seed)
 	if err != nil {
 		return err
 	}
@@ -50,13 +57,23 @@ func run() error {
 		return err
 	}
 	logger.Info("serving site", "site_file", *sitePath, "site", site.Site,
-		"site_luid", srv.SiteLUID(), "workbooks", len(site.Workbooks))
+		"site_luid", srv.SiteLUID(), "workbooks", len(site.Workbooks), "url", srv.URL())
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()
 	srv.Close()
 	return nil
+}
+
+func loadSite(path string, workbooks int, seed uint64) (*tableausim.Site, error) {
+	if path != "" {
+		return tableausim.LoadSite(path)
+	}
+	if workbooks < 0 {
+		return nil, fmt.Errorf("invalid --generate %d: give a positive number of workbooks", workbooks)
+	}
+	return sitegen.Generate(sitegen.Params{Seed: seed, Workbooks: workbooks}), nil
 }
 
 // checkLoopback rejects listening addresses outside the loopback range, so
