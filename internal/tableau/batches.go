@@ -73,9 +73,10 @@ func (m *costModel) exceeded() {
 
 // readBatches reads items by LUID in batches under the node limit, the first
 // batch alone to measure the cost and the rest up to Config.Concurrency at a
-// time. Results keep the order of the batches.
+// time. Results keep the order of the batches. onBatch, when not nil, sees
+// each batch as soon as it is read, from any goroutine.
 func readBatches[T any](ctx context.Context, c *Client, what string, luids []string, initialCost float64,
-	read func(ctx context.Context, batch []string) ([]T, error), cost func(T) int) ([]T, error) {
+	read func(ctx context.Context, batch []string) ([]T, error), cost func(T) int, onBatch func([]T)) ([]T, error) {
 	if len(luids) == 0 {
 		return nil, nil
 	}
@@ -109,6 +110,9 @@ func readBatches[T any](ctx context.Context, c *Client, what string, luids []str
 			nodes += cost(it)
 		}
 		model.observe(nodes, len(items))
+		if onBatch != nil {
+			onBatch(items)
+		}
 		return items, nil
 	}
 

@@ -259,6 +259,7 @@ func (c *Client) send(ctx context.Context, req *http.Request, what string, s *se
 	if s != nil {
 		req.Header.Set(authHeader, s.token)
 	}
+	started := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, nil, transportError(ctx, what, err)
@@ -268,6 +269,8 @@ func (c *Client) send(ctx context.Context, req *http.Request, what string, s *se
 	if err != nil {
 		return nil, nil, transportError(ctx, what+": reading the response", err)
 	}
+	c.logger.DebugContext(ctx, "tableau request", "method", req.Method, "path", req.URL.Path,
+		"status", resp.StatusCode, "bytes", len(body), "duration", time.Since(started))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return resp, body, nil
 	}

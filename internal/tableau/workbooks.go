@@ -153,26 +153,56 @@ func (c *Client) listWorkbooks(ctx context.Context, filter *Workbook_Filter) ([]
 // Metadata API cannot filter custom SQL by workbook; callers that read a site
 // in several calls pay for it each time.
 func (c *Client) ReadWorkbooks(ctx context.Context, luids []string) (ReadResult, error) {
+	return c.readWorkbooks(ctx, luids, nil)
+}
+
+// readWorkbooks reads the lineage of the workbooks. The site's custom SQL and
+// the published data sources are read alongside the workbook batches, so
+// that neither adds a round trip at the end. sql may carry a custom SQL read
+// that the caller started earlier; nil starts one here.
+func (c *Client) readWorkbooks(ctx context.Context, luids []string, sql *customSQLRead) (ReadResult, error) {
 	luids = uniqueSorted(luids)
 	if len(luids) == 0 {
 		return ReadResult{}, nil
 	}
-	nodes, err := c.readWorkbookNodes(ctx, luids)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if sql == nil {
+		sql = c.startCustomSQL(ctx)
+	}
+	datasources := c.startDatasourceReads(ctx)
+
+	nodes, err := c.readWorkbookNodes(ctx, luids, func(batch []workbookNode) {
+		var used []string
+		for _, n := range batch {
+			for _, d := range n.UpstreamDatasources {
+				used = append(used, d.LUID)
+			}
+		}
+		datasources.add(used)
+	})
+	if err != nil {
+		cancel()
+		datasources.wait()
+		return ReadResult{}, err
+	}
+	dsNodes, err := datasources.finish()
+	if err != nil {
+		return ReadResult{}, err
+	}
+	sqlNodes, err := sql.wait(ctx)
 	if err != nil {
 		return ReadResult{}, err
 	}
 
 	result := ReadResult{}
 	found := map[string]bool{}
-	var dsLUIDs []string
 	for _, n := range nodes {
 		if found[n.LUID] {
 			continue
 		}
 		found[n.LUID] = true
-		wb := c.workbookFromNode(n)
-		result.Workbooks = append(result.Workbooks, wb)
-		dsLUIDs = append(dsLUIDs, wb.PublishedDatasourceLUIDs...)
+		result.Workbooks = append(result.Workbooks, c.workbookFromNode(n))
 	}
 	for _, luid := range luids {
 		if !found[luid] {
@@ -182,18 +212,10 @@ func (c *Client) ReadWorkbooks(ctx context.Context, luids []string) (ReadResult,
 	if len(result.Missing) > 0 {
 		c.logger.InfoContext(ctx, "tableau workbooks gone since listing", "count", len(result.Missing), "workbook_luids", result.Missing)
 	}
-
-	dsNodes, err := c.readPublishedDatasourceNodes(ctx, uniqueSorted(dsLUIDs))
-	if err != nil {
-		return ReadResult{}, err
-	}
 	for _, n := range dsNodes {
 		result.PublishedDatasources = append(result.PublishedDatasources, publishedDatasourceFromNode(n))
 	}
-
-	if err := c.attachCustomSQL(ctx, &result); err != nil {
-		return ReadResult{}, err
-	}
+	attachCustomSQL(&result, sqlNodes)
 
 	slices.SortFunc(result.Workbooks, func(a, b Workbook) int { return strings.Compare(a.LUID, b.LUID) })
 	slices.SortFunc(result.PublishedDatasources, func(a, b PublishedDatasource) int { return strings.Compare(a.LUID, b.LUID) })
@@ -201,7 +223,8 @@ func (c *Client) ReadWorkbooks(ctx context.Context, luids []string) (ReadResult,
 }
 
 // readWorkbookNodes reads the lineage of the given workbooks in batches.
-func (c *Client) readWorkbookNodes(ctx context.Context, luids []string) ([]workbookNode, error) {
+// onBatch sees each batch as soon as it is read.
+func (c *Client) readWorkbookNodes(ctx context.Context, luids []string, onBatch func([]workbookNode)) ([]workbookNode, error) {
 	return readBatches(ctx, c, "workbooks", luids, initialWorkbookCost,
 		func(ctx context.Context, batch []string) ([]workbookNode, error) {
 			return pageAll(ctx, c, "reading Tableau workbook lineage", len(batch),
@@ -214,7 +237,7 @@ func (c *Client) readWorkbookNodes(ctx context.Context, luids []string) ([]workb
 					})
 					return q.WorkbooksConnection.Nodes, q.WorkbooksConnection.PageInfo, err
 				})
-		}, workbookNodeCost)
+		}, workbookNodeCost, onBatch)
 }
 
 // readPublishedDatasourceNodes reads the lineage of published data sources
@@ -235,12 +258,12 @@ func (c *Client) readPublishedDatasourceNodes(ctx context.Context, luids []strin
 					})
 					return q.PublishedDatasourcesConnection.Nodes, q.PublishedDatasourcesConnection.PageInfo, err
 				})
-		}, datasourceNodeCost)
+		}, datasourceNodeCost, nil)
 }
 
-// attachCustomSQL reads the site's custom SQL and attaches each query to the
-// embedded and published data sources in result that contain it.
-func (c *Client) attachCustomSQL(ctx context.Context, result *ReadResult) error {
+// attachCustomSQL attaches each custom SQL query to the embedded and
+// published data sources in result that contain it.
+func attachCustomSQL(result *ReadResult, nodes []customSQLNode) {
 	type ref struct{ workbook, datasource int }
 	embedded := map[string][]ref{}
 	for wi := range result.Workbooks {
@@ -254,14 +277,7 @@ func (c *Client) attachCustomSQL(ctx context.Context, result *ReadResult) error 
 			published[d.ID] = i
 		}
 	}
-	if len(embedded) == 0 && len(published) == 0 {
-		return nil
-	}
 
-	nodes, err := c.readCustomSQLNodes(ctx)
-	if err != nil {
-		return err
-	}
 	for _, n := range nodes {
 		sql := customSQLFromNode(n)
 		for _, ds := range n.DownstreamDatasources {
@@ -275,7 +291,6 @@ func (c *Client) attachCustomSQL(ctx context.Context, result *ReadResult) error 
 			}
 		}
 	}
-	return nil
 }
 
 // customSQLPageSize is the first page size of the custom SQL read; a custom
@@ -320,15 +335,23 @@ func (c *Client) readCustomSQLNodes(ctx context.Context) ([]customSQLNode, error
 // selection names none, so that sites without the collections methods work.
 func (c *Client) ReadSnapshot(ctx context.Context, sel Selection) (*Snapshot, error) {
 	started := time.Now()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// The site's custom SQL does not depend on the listing, so it is read
+	// while the listing runs.
+	sql := c.startCustomSQL(ctx)
 	refs, cols, err := c.ListWorkbooks(ctx, sel)
 	if err != nil {
+		cancel()
+		_, _ = sql.wait(context.Background())
 		return nil, err
 	}
 	luids := make([]string, len(refs))
 	for i, r := range refs {
 		luids[i] = r.LUID
 	}
-	res, err := c.ReadWorkbooks(ctx, luids)
+	res, err := c.readWorkbooks(ctx, luids, sql)
 	if err != nil {
 		return nil, err
 	}
