@@ -73,7 +73,7 @@ func (s *Server) tokens() []Token {
 	return []Token{{Name: DefaultTokenName, Secret: DefaultTokenSecret}}
 }
 
-// serveSignIn answers POST /api/{version}/auth/signin. A wrong token name,
+// serveSignIn handles POST /api/{version}/auth/signin. A wrong token name,
 // secret or site, or a revoked token, gets 401001 as on Tableau, and
 // signing in with a token ends the sessions that token opened before.
 func (s *Server) serveSignIn(w http.ResponseWriter, r *http.Request) {
@@ -123,8 +123,8 @@ func (s *Server) serveSignIn(w http.ResponseWriter, r *http.Request) {
 	}})
 }
 
-// serveSignOut answers POST /api/{version}/auth/signout with 204. Signing
-// out of a session that already ended also answers 204.
+// serveSignOut handles POST /api/{version}/auth/signout with 204. Signing
+// out of a session that already ended also returns 204.
 func (s *Server) serveSignOut(w http.ResponseWriter, r *http.Request) {
 	token := r.Header.Get(authHeader)
 	if token == "" {
@@ -138,7 +138,7 @@ func (s *Server) serveSignOut(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// authenticate returns the session of a request or answers 401: 401000
+// authenticate returns the session of a request or responds with 401: 401000
 // without a token, 401002 for an unknown or expired one.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*session, bool) {
 	token := r.Header.Get(authHeader)

@@ -116,7 +116,7 @@ func TestSignInErrors(t *testing.T) {
 }
 
 // TestSignInErrorXMLMatchesFixture checks the XML error body against the
-// recorded Tableau answer.
+// recorded Tableau response.
 func TestSignInErrorXMLMatchesFixture(t *testing.T) {
 	h := startFixture(t, nil)
 	body := `<tsRequest><credentials personalAccessTokenName="ci-token" personalAccessTokenSecret="wrong"><site contentUrl="acme"/></credentials></tsRequest>`
@@ -140,7 +140,7 @@ func TestSignInErrorXMLMatchesFixture(t *testing.T) {
 		t.Fatalf("decoding fixture: %v", err)
 	}
 	if err := xml.Unmarshal([]byte(resp.body), &got); err != nil {
-		t.Fatalf("decoding answer %q: %v", resp.body, err)
+		t.Fatalf("decoding response %q: %v", resp.body, err)
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("sign-in error body (-want +got):\n%s", diff)
@@ -177,7 +177,7 @@ func TestSignInXMLMatchesFixtureShape(t *testing.T) {
 		t.Errorf("site = %+v, want id %s contentUrl %s", got.Credentials.Site, siteLUID, siteName)
 	}
 	if strings.Contains(resp.body, tokenSecret) {
-		t.Errorf("answer repeats the secret")
+		t.Errorf("response repeats the secret")
 	}
 }
 

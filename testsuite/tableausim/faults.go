@@ -20,13 +20,13 @@ type Fault struct {
 	// negative number means every one from then on.
 	Times int
 
-	// Status answers with this HTTP status and a Tableau error body instead
+	// Status responds with this HTTP status and a Tableau error body instead
 	// of serving the request: 429 (with RetryAfter), 500 or 503.
 	Status int
 	// RetryAfter is sent as the Retry-After header, in whole seconds, with
 	// Status 429.
 	RetryAfter time.Duration
-	// GraphQLCode answers a Metadata API request with HTTP 200 and this
+	// GraphQLCode responds to a Metadata API request with HTTP 200 and this
 	// error code in the body, such as "RATE_EXCEEDED".
 	GraphQLCode string
 	// ExpireSession ends the caller's session before the request is served,
@@ -87,7 +87,7 @@ func (s *Server) takeFault(kind string) *Fault {
 	return nil
 }
 
-// applyFault carries out a fault and reports whether it answered the
+// applyFault carries out a fault and reports whether it responded to the
 // request, in which case the handler must not run.
 func (s *Server) applyFault(f *Fault, kind string, n int, w http.ResponseWriter, r *http.Request) bool {
 	log := s.logger.With("kind", kind, "request", n)

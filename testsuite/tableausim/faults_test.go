@@ -125,7 +125,7 @@ func TestFaultDeleteWorkbookBetweenListingAndReading(t *testing.T) {
 	h := startFixture(t, nil)
 	token := h.signIn(tokenName, tokenSecret)
 
-	// The listing sees four workbooks; the workbook goes before the read.
+	// The listing returns four workbooks, and one is deleted before the read.
 	_, listing := h.graphql(token, listQuery, nil)
 	if n := len(dig(listing, "data", "workbooks").([]any)); n != 4 {
 		t.Fatalf("listing holds %d workbooks, want 4", n)

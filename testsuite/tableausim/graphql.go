@@ -56,8 +56,8 @@ type graphqlResponse struct {
 	Errors []graphqlError `json:"errors,omitempty"`
 }
 
-// serveGraphQL answers POST /api/metadata/graphql. Like Tableau's Metadata
-// API it answers HTTP 200 for query errors, with the errors in the body.
+// serveGraphQL handles POST /api/metadata/graphql. Like Tableau's Metadata
+// API it responds with HTTP 200 to query errors, with the errors in the body.
 func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.authenticate(w, r); !ok {
 		return
@@ -115,7 +115,7 @@ func writeGraphQL(w http.ResponseWriter, status int, resp graphqlResponse) {
 		if err != nil {
 			status = http.StatusInternalServerError
 			data = nil
-			resp.Errors = []graphqlError{{Message: "The simulator failed to encode the answer: " + err.Error()}}
+			resp.Errors = []graphqlError{{Message: "The simulator failed to encode the response: " + err.Error()}}
 		}
 		if data != nil {
 			parts = append(parts, data)

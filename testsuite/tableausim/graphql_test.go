@@ -130,7 +130,7 @@ fragment ds on Datasource {
 }
 
 // normalizeNumbers turns json.Number and float64 into int64 where whole, so
-// that expected and decoded answers compare equal.
+// that expected and decoded responses compare equal.
 func normalizeNumbers(v any) any {
 	switch v := v.(type) {
 	case map[string]any:

@@ -75,7 +75,7 @@ type response struct {
 	body   string
 }
 
-// do sends a request; accept may be "" for Tableau's default XML answers.
+// do sends a request; accept may be "" for Tableau's default XML responses.
 func (h *harness) do(method, path, token, accept, body string) response {
 	h.t.Helper()
 	req, err := http.NewRequest(method, h.base+path, strings.NewReader(body))
@@ -137,7 +137,7 @@ func (h *harness) graphql(token, query string, vars map[string]any) (int, map[st
 	dec := json.NewDecoder(bytes.NewReader([]byte(resp.body)))
 	dec.UseNumber()
 	if err := dec.Decode(&out); err != nil {
-		h.t.Fatalf("decoding GraphQL answer %q: %v", resp.body, err)
+		h.t.Fatalf("decoding GraphQL response %q: %v", resp.body, err)
 	}
 	return resp.status, out
 }

@@ -28,7 +28,7 @@ type job struct {
 	finalized    bool
 }
 
-// JobState is where a refresh job is.
+// JobState is the stage of a refresh job.
 type JobState string
 
 // The states of a refresh job.
@@ -40,7 +40,7 @@ const (
 	JobCancelled  JobState = "cancelled"
 )
 
-// Job is a refresh job as the simulator sees it, for assertions.
+// Job is a refresh job in the simulator, for assertions.
 type Job struct {
 	ID           string
 	ResourceType string // "workbook" or "datasource"
@@ -201,7 +201,7 @@ func (j *job) view(now time.Time, full bool) *jobXML {
 	return x
 }
 
-// jobSet is the answer of Query Jobs: background jobs in brief.
+// jobSet is the response of Query Jobs, which lists background jobs in brief.
 type jobSet struct {
 	Jobs []backgroundJobXML `xml:"backgroundJob" json:"backgroundJob"`
 }
@@ -225,7 +225,7 @@ var backgroundStatus = map[JobState]string{
 	JobCancelled:  "Cancelled",
 }
 
-// serveListJobs answers GET .../jobs, paged, newest first. It understands
+// serveListJobs handles GET .../jobs, paged, newest first. It supports
 // the filter expressions jobType:eq:refresh_extracts and
 // status:eq:<status>, joined by commas; other filters get 400.
 func (s *Server) serveListJobs(w http.ResponseWriter, r *http.Request) {
@@ -286,7 +286,7 @@ func (s *Server) serveDatasourceRefresh(w http.ResponseWriter, r *http.Request) 
 	s.serveRefresh(w, r, "datasource")
 }
 
-// serveRefresh answers POST .../workbooks/{id}/refresh and
+// serveRefresh handles POST .../workbooks/{id}/refresh and
 // .../datasources/{id}/refresh with 202 and the new job, 404 for an unknown
 // LUID, 409090 when there is no extract to refresh and 409093 while a
 // refresh of the same resource is still queued.
@@ -302,12 +302,12 @@ func (s *Server) serveRefresh(w http.ResponseWriter, r *http.Request, resourceTy
 	name, hasExtract, found, outcome := s.refreshTarget(resourceType, luid)
 	if !found {
 		s.mu.Unlock()
-		code, what := "404006", "Workbook"
+		code, label := "404006", "Workbook"
 		if resourceType == "datasource" {
-			code, what = "404011", "Datasource"
+			code, label = "404011", "Datasource"
 		}
 		writeError(w, r, http.StatusNotFound, code, "Resource Not Found",
-			fmt.Sprintf("%s '%s' could not be found.", what, luid))
+			fmt.Sprintf("%s '%s' could not be found.", label, luid))
 		return
 	}
 	if !hasExtract {
@@ -373,7 +373,7 @@ func (s *Server) refreshTarget(resourceType, luid string) (name string, hasExtra
 	return wb.w.Name, hasExtract, true, outcome
 }
 
-// jobFromPath finds the job named in the path or answers 404.
+// jobFromPath finds the job named in the path or responds with 404.
 func (s *Server) jobFromPath(w http.ResponseWriter, r *http.Request) (*job, bool) {
 	sess, ok := s.authenticate(w, r)
 	if !ok || !s.siteFromPath(w, r, sess) {
@@ -391,7 +391,7 @@ func (s *Server) jobFromPath(w http.ResponseWriter, r *http.Request) (*job, bool
 	return j, true
 }
 
-// serveGetJob answers GET .../jobs/{id}.
+// serveGetJob handles GET .../jobs/{id}.
 func (s *Server) serveGetJob(w http.ResponseWriter, r *http.Request) {
 	j, ok := s.jobFromPath(w, r)
 	if !ok {
@@ -403,7 +403,7 @@ func (s *Server) serveGetJob(w http.ResponseWriter, r *http.Request) {
 	writeREST(w, r, http.StatusOK, tsResponse{Job: view})
 }
 
-// serveCancelJob answers PUT .../jobs/{id}: a queued or running job ends as
+// serveCancelJob handles PUT .../jobs/{id}: a queued or running job ends as
 // cancelled (finishCode 2); cancelling a finished job changes nothing.
 func (s *Server) serveCancelJob(w http.ResponseWriter, r *http.Request) {
 	j, ok := s.jobFromPath(w, r)

@@ -14,7 +14,7 @@ import (
 	"github.com/autoexposures/autoexposures/internal/tableau"
 )
 
-// model is the site as the Metadata API sees it: every object with its
+// model is the site in the form the Metadata API serves it: every object with its
 // Metadata API id, and the links between them in both directions. Tables
 // and databases are shared objects, as on Tableau, where one DatabaseTable
 // is referenced by every data source that reads it.

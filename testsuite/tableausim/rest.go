@@ -10,7 +10,7 @@ import (
 	"github.com/autoexposures/autoexposures/internal/tableau"
 )
 
-// REST answers are XML by default and JSON when the request's Accept header
+// REST responses are XML by default and JSON when the request's Accept header
 // asks for application/json, as on Tableau. The XML form wraps the payload
 // in <tsResponse>; the JSON form is the payload's elements as keys of one
 // object, with XML attributes as string properties.
@@ -21,7 +21,7 @@ const (
 	schemaLocation   = "http://tableau.com/api https://help.tableau.com/samples/en-us/rest_api/ts-api_3_24.xsd"
 )
 
-// tsResponse is the envelope of every REST answer.
+// tsResponse is the envelope of every REST response.
 type tsResponse struct {
 	XMLName        xml.Name `xml:"tsResponse" json:"-"`
 	XMLNS          string   `xml:"xmlns,attr" json:"-"`
@@ -60,12 +60,12 @@ type productVersion struct {
 	Version string `xml:",chardata" json:"value"`
 }
 
-// wantsJSON reports whether the client asked for JSON answers.
+// wantsJSON reports whether the client requested JSON responses.
 func wantsJSON(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "application/json")
 }
 
-// writeREST writes a REST answer in the form the request asked for.
+// writeREST writes a REST response in the form the request accepts.
 func writeREST(w http.ResponseWriter, r *http.Request, status int, body tsResponse) {
 	if wantsJSON(r) {
 		w.Header().Set("Content-Type", "application/json;charset=utf-8")
@@ -100,7 +100,7 @@ func parseVersion(v string) (major, minor int, ok bool) {
 }
 
 // checkVersion rejects a REST version the server does not have, with the
-// 404003 answer Tableau gives for an unknown resource.
+// 404003 response Tableau gives for an unknown resource.
 func (s *Server) checkVersion(w http.ResponseWriter, r *http.Request) bool {
 	v := r.PathValue("version")
 	major, minor, ok := parseVersion(v)
@@ -120,7 +120,7 @@ func (s *Server) apiVersion() string {
 	return DefaultAPIVersion
 }
 
-// serveServerInfo answers GET /api/{version}/serverinfo, which needs no
+// serveServerInfo handles GET /api/{version}/serverinfo, which needs no
 // sign-in.
 func (s *Server) serveServerInfo(w http.ResponseWriter, r *http.Request) {
 	product := s.site.Simulator.ProductVersion
@@ -259,6 +259,7 @@ func (s *Server) serveCollectionItems(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	luid := r.PathValue("collection")
+
 	s.mu.RLock()
 	var col *tableau.Collection
 	for i := range s.site.Collections {
@@ -272,6 +273,7 @@ func (s *Server) serveCollectionItems(w http.ResponseWriter, r *http.Request) {
 			"Collection '"+luid+"' could not be found.")
 		return
 	}
+
 	start, end := pageOf(len(col.WorkbookLUIDs), size, number)
 	set := &itemSet{Items: []itemXML{}}
 	for _, wl := range col.WorkbookLUIDs[start:end] {
@@ -283,5 +285,6 @@ func (s *Server) serveCollectionItems(w http.ResponseWriter, r *http.Request) {
 	}
 	total := len(col.WorkbookLUIDs)
 	s.mu.RUnlock()
+
 	writeREST(w, r, http.StatusOK, tsResponse{Pagination: newPagination(size, number, total), Items: set})
 }

@@ -23,8 +23,8 @@ const (
 	sitePrefix    = "/api/3.24/sites/" + siteLUID
 )
 
-// jobAnswer is a job in JSON form.
-type jobAnswer struct {
+// jobResponse is a job in JSON form.
+type jobResponse struct {
 	Job struct {
 		ID                string `json:"id"`
 		Type              string `json:"type"`
@@ -41,9 +41,9 @@ type jobAnswer struct {
 	} `json:"job"`
 }
 
-func decodeJob(t *testing.T, body string) jobAnswer {
+func decodeJob(t *testing.T, body string) jobResponse {
 	t.Helper()
-	var j jobAnswer
+	var j jobResponse
 	if err := json.Unmarshal([]byte(body), &j); err != nil {
 		t.Fatalf("decoding job %q: %v", body, err)
 	}
@@ -55,7 +55,7 @@ func (h *harness) refresh(token, kind, luid string) response {
 	return h.do("POST", sitePrefix+"/"+kind+"/"+luid+"/refresh", token, "application/json", "<tsRequest/>")
 }
 
-func (h *harness) job(token, id string) jobAnswer {
+func (h *harness) job(token, id string) jobResponse {
 	h.t.Helper()
 	resp := h.do("GET", sitePrefix+"/jobs/"+id, token, "application/json", "")
 	if resp.status != http.StatusOK {
@@ -319,7 +319,7 @@ func TestCollectionsPaging(t *testing.T) {
 }
 
 // TestRESTJobXMLShape decodes a finished job's XML with the element names of
-// the recorded Tableau answer job_get_by_id_failed_workbook.xml.
+// the recorded Tableau response job_get_by_id_failed_workbook.xml.
 func TestRESTJobXMLShape(t *testing.T) {
 	type shape struct {
 		XMLName xml.Name `xml:"http://tableau.com/api tsResponse"`
