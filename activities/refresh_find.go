@@ -44,6 +44,7 @@ func (a *Activities) FindStaleExtracts(ctx context.Context, in FindStaleInput) (
 		Stale:    len(extracts),
 		Ignored:  len(stale.Ignored),
 	}
+	var requests []RefreshRequest
 	for i := range extracts {
 		e := &extracts[i]
 		e.InScope = scope.allows(snap, *e)
@@ -51,8 +52,9 @@ func (a *Activities) FindStaleExtracts(ctx context.Context, in FindStaleInput) (
 			res.OutOfScope++
 			continue
 		}
-		res.Refreshes = append(res.Refreshes, e.request(in.DbtRunID, a.Settings.RefreshMinInterval))
+		requests = append(requests, e.request(in.DbtRunID, a.Settings.RefreshMinInterval))
 	}
+	res.Refreshes = len(requests)
 
 	report := StaleReport{
 		DbtRunID:       in.DbtRunID,
@@ -66,7 +68,12 @@ func (a *Activities) FindStaleExtracts(ctx context.Context, in FindStaleInput) (
 		return FindStaleResult{}, temporal.NewApplicationError("writing the stale extracts report: "+err.Error(), ErrTypeOutput)
 	}
 	if res.Disabled {
-		res.Refreshes = nil
+		res.Refreshes = 0
+	} else if len(requests) > 0 {
+		res.Requests, err = a.putJSON(KindRefreshRequests, requests)
+		if err != nil {
+			return FindStaleResult{}, storeError("storing the refresh requests", err)
+		}
 	}
 
 	logger.Info("stale extracts found", "dbt_run_id", in.DbtRunID, "stale", res.Stale, "out_of_scope", res.OutOfScope,
@@ -156,18 +163,15 @@ func groupStaleExtracts(snap *tableau.Snapshot, stale []lineage.StaleExtract) []
 
 // request builds the refresh workflow input for e.
 func (e StaleExtractEntry) request(dbtRunID string, minInterval time.Duration) RefreshRequest {
-	models := e.Models
-	if len(models) > maxModelsInRequest {
-		models = models[:maxModelsInRequest]
-	}
 	return RefreshRequest{
 		ExtractLUID:   e.LUID,
 		Kind:          e.Kind,
 		Name:          e.Name,
-		WorkbookLUIDs: e.WorkbookLUIDs,
+		WorkbookLUIDs: slices.Clone(e.WorkbookLUIDs[:min(len(e.WorkbookLUIDs), maxWorkbooksInRequest)]),
+		WorkbookCount: len(e.WorkbookLUIDs),
 		DatasourceIDs: e.DatasourceIDs,
 		DbtRunID:      dbtRunID,
-		Models:        slices.Clone(models),
+		Models:        slices.Clone(e.Models[:min(len(e.Models), maxModelsInRequest)]),
 		ModelCount:    len(e.Models),
 		RebuiltAt:     e.RebuiltAt,
 		LastRefresh:   e.LastRefresh,
@@ -248,6 +252,18 @@ func findWorkbook(snap *tableau.Snapshot, luid string) (tableau.Workbook, bool) 
 	return tableau.Workbook{}, false
 }
 
+// LoadRefreshRequests reads the refresh requests that FindStaleExtracts
+// stored under ref.
+func (a *Activities) LoadRefreshRequests(ref store.Ref) ([]RefreshRequest, error) {
+	return readRefreshArtifact(a.Store, ref, "refresh requests", func(r io.Reader, name string) ([]RefreshRequest, error) {
+		var requests []RefreshRequest
+		if err := json.NewDecoder(r).Decode(&requests); err != nil {
+			return nil, fmt.Errorf("%w %s: %w", errInvalidJSON, name, err)
+		}
+		return requests, nil
+	})
+}
+
 // loadStaleInputs reads the three artifacts from the store. A missing or
 // invalid artifact is a non-retryable error.
 func (a *Activities) loadStaleInputs(in FindStaleInput) (*dbt.Manifest, *tableau.Snapshot, *dbt.RunResults, error) {
@@ -291,14 +307,14 @@ func readRefreshArtifact[T any](s store.Store, ref store.Ref, what string, read 
 	switch {
 	case err == nil:
 		return v, nil
-	case errors.Is(err, dbt.ErrInvalidArtifact), errors.Is(err, store.ErrCorrupt), errors.Is(err, errInvalidSnapshot):
+	case errors.Is(err, dbt.ErrInvalidArtifact), errors.Is(err, store.ErrCorrupt), errors.Is(err, errInvalidJSON):
 		return zero, temporal.NewNonRetryableApplicationError(fmt.Sprintf("reading %s %s: %v", what, ref, err), ErrTypeInvalidArtifact, nil)
 	default:
 		return zero, storeError(fmt.Sprintf("reading %s %s", what, ref), err)
 	}
 }
 
-var errInvalidSnapshot = errors.New("invalid snapshot")
+var errInvalidJSON = errors.New("invalid JSON")
 
 // decodeSnapshot reads a snapshot in its JSON form.
 func decodeSnapshot(r io.Reader, name string) (*tableau.Snapshot, error) {
@@ -308,7 +324,7 @@ func decodeSnapshot(r io.Reader, name string) (*tableau.Snapshot, error) {
 		var syntaxErr *json.SyntaxError
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &syntaxErr) || errors.As(err, &typeErr) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, fmt.Errorf("%w %s: %w", errInvalidSnapshot, name, err)
+			return nil, fmt.Errorf("%w %s: %w", errInvalidJSON, name, err)
 		}
 		return nil, err
 	}

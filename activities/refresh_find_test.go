@@ -106,7 +106,9 @@ func withStatus(t *testing.T, status string, uniqueIDs ...string) []byte {
 	return data
 }
 
-func (f refreshFixture) run(t *testing.T) (FindStaleResult, error) {
+// run runs FindStaleExtracts and returns its result and the refresh
+// requests it stored.
+func (f refreshFixture) run(t *testing.T) (FindStaleResult, []RefreshRequest, error) {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
@@ -115,13 +117,23 @@ func (f refreshFixture) run(t *testing.T) (FindStaleResult, error) {
 
 	val, err := env.ExecuteActivity(a.FindStaleExtracts, f.input)
 	if err != nil {
-		return FindStaleResult{}, err
+		return FindStaleResult{}, nil, err
 	}
 	var res FindStaleResult
 	if err := val.Get(&res); err != nil {
 		t.Fatalf("decoding result: %v", err)
 	}
-	return res, nil
+	if res.Requests.IsZero() {
+		return res, nil, nil
+	}
+	requests, err := a.LoadRefreshRequests(res.Requests)
+	if err != nil {
+		t.Fatalf("LoadRefreshRequests: %v", err)
+	}
+	if len(requests) != res.Refreshes {
+		t.Errorf("stored %d requests, result counts %d", len(requests), res.Refreshes)
+	}
+	return res, requests, nil
 }
 
 // refreshKey is what the comparisons look at in a refresh request: which
@@ -209,12 +221,12 @@ func TestFindStaleExtracts(t *testing.T) {
 				tt.settings(&f.settings)
 			}
 
-			got, err := f.run(t)
+			got, requests, err := f.run(t)
 			if err != nil {
 				t.Fatalf("FindStaleExtracts: %v", err)
 			}
 
-			if diff := cmp.Diff(tt.want, keys(got.Refreshes)); diff != "" {
+			if diff := cmp.Diff(tt.want, keys(requests)); diff != "" {
 				t.Errorf("refreshes (-want +got):\n%s", diff)
 			}
 			if got.Stale != tt.wantStale {
@@ -226,7 +238,7 @@ func TestFindStaleExtracts(t *testing.T) {
 			if got.Disabled != tt.disabled {
 				t.Errorf("Disabled = %v, want %v", got.Disabled, tt.disabled)
 			}
-			for _, r := range got.Refreshes {
+			for _, r := range requests {
 				if r.DbtRunID != "run-42" || r.MinInterval != 24*time.Hour || len(r.Models) == 0 || r.LastRefresh == nil {
 					t.Errorf("request %s: run %q, interval %s, %d models, last refresh %v; want run-42, 24h, models and a refresh time",
 						r.ExtractLUID, r.DbtRunID, r.MinInterval, len(r.Models), r.LastRefresh)
@@ -251,13 +263,13 @@ func TestFindStaleExtracts(t *testing.T) {
 
 func TestFindStaleExtractsModels(t *testing.T) {
 	f := newRefreshFixture(t, nil)
-	got, err := f.run(t)
+	_, requests, err := f.run(t)
 	if err != nil {
 		t.Fatalf("FindStaleExtracts: %v", err)
 	}
 
 	models := map[string][]string{}
-	for _, r := range got.Refreshes {
+	for _, r := range requests {
 		models[r.ExtractLUID] = r.Models
 	}
 	// The models each workbook reads directly were rebuilt in the run.
@@ -303,7 +315,7 @@ func TestFindStaleExtractsRejectsBadInput(t *testing.T) {
 			f := newRefreshFixture(t, nil)
 			tt.change(&f)
 
-			_, err := f.run(t)
+			_, _, err := f.run(t)
 
 			var appErr *temporal.ApplicationError
 			if !errors.As(err, &appErr) {

@@ -13,15 +13,20 @@ import (
 	"go.temporal.io/sdk/client"
 )
 
-// StartExtractRefreshes starts one ExposureRefreshWorkflow per request, or
-// attaches to the one that already runs for the same extract. The workflow
-// ID is refresh-<extract LUID> and the conflict policy USE_EXISTING, so two
-// dbt runs that find the same extract stale share one Tableau refresh.
-// Child workflows cannot do this, because a child start fails when its ID
-// is taken by a running workflow. Starting again is safe, so a retried
-// activity starts nothing twice.
+// StartExtractRefreshes starts one ExposureRefreshWorkflow per stored
+// request, or attaches to the one that already runs for the same extract.
+// The workflow ID is refresh-<extract LUID> and the conflict policy
+// USE_EXISTING, so two dbt runs that find the same extract stale share one
+// Tableau refresh. Child workflows cannot do this, because a child start
+// fails when its ID is taken by a running workflow. Starting again is safe,
+// and a retried activity resumes after the last request its heartbeat
+// recorded.
 func (a *Activities) StartExtractRefreshes(ctx context.Context, in StartRefreshesInput) (StartRefreshesResult, error) {
 	logger := activity.GetLogger(ctx)
+	requests, err := a.LoadRefreshRequests(in.Requests)
+	if err != nil {
+		return StartRefreshesResult{}, err
+	}
 	c := activity.GetClient(ctx)
 	taskQueue := a.Settings.TaskQueue
 	if taskQueue == "" {
@@ -29,7 +34,13 @@ func (a *Activities) StartExtractRefreshes(ctx context.Context, in StartRefreshe
 	}
 
 	var res StartRefreshesResult
-	for _, req := range in.Requests {
+	if activity.HasHeartbeatDetails(ctx) {
+		if err := activity.GetHeartbeatDetails(ctx, &res); err != nil {
+			logger.Warn("ignoring unreadable heartbeat details; starting from the first request", "error", err)
+			res = StartRefreshesResult{}
+		}
+	}
+	for _, req := range requests[min(res.Started, len(requests)):] {
 		id := RefreshWorkflowID(req.ExtractLUID)
 		if req.MinInterval > 0 {
 			last, err := lastRefreshByUs(ctx, c, id)
@@ -46,8 +57,11 @@ func (a *Activities) StartExtractRefreshes(ctx context.Context, in StartRefreshe
 
 		logger.Info("refresh workflow running", "workflow_id", id, "run_id", run.GetRunID(),
 			"extract_luid", req.ExtractLUID, "dbt_run_id", req.DbtRunID)
-		res.Workflows = append(res.Workflows, StartedRefresh{WorkflowID: id, RunID: run.GetRunID()})
-		activity.RecordHeartbeat(ctx, len(res.Workflows))
+		res.Started++
+		if len(res.Workflows) < MaxListedRefreshes {
+			res.Workflows = append(res.Workflows, StartedRefresh{WorkflowID: id, RunID: run.GetRunID()})
+		}
+		activity.RecordHeartbeat(ctx, res)
 	}
 	return res, nil
 }

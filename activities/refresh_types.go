@@ -66,9 +66,16 @@ type FindStaleResult struct {
 	Ignored int
 	// ReportPath is the file the stale list was written to.
 	ReportPath string
-	// Refreshes holds one request per extract to refresh, sorted by LUID.
-	Refreshes []RefreshRequest `json:",omitempty"`
+	// Requests names the refresh requests in the store: a JSON list of
+	// RefreshRequest, one per extract to refresh, sorted by LUID. Refreshes
+	// counts them. The list stays out of the history because a run can make
+	// thousands of extracts stale.
+	Requests  store.Ref `json:",omitzero"`
+	Refreshes int
 }
+
+// KindRefreshRequests is the store kind of the refresh request lists.
+const KindRefreshRequests = "refresh_requests"
 
 // RefreshRequest is the input of ExposureRefreshWorkflow: one extract and
 // why it is refreshed.
@@ -78,9 +85,11 @@ type RefreshRequest struct {
 	ExtractLUID string
 	Kind        string
 	Name        string
-	// WorkbookLUIDs are the workbooks the extract serves; the first is
-	// read to learn the extract's current refresh time.
+	// WorkbookLUIDs are the workbooks the extract serves, cut to
+	// maxWorkbooksInRequest; the first is read to learn the extract's
+	// current refresh time. WorkbookCount is the full count.
 	WorkbookLUIDs []string `json:",omitempty"`
+	WorkbookCount int      `json:",omitempty"`
 	// DatasourceIDs are the Metadata API ids of the embedded data sources
 	// with extracts, for Kind workbook.
 	DatasourceIDs []string `json:",omitempty"`
@@ -101,20 +110,30 @@ type RefreshRequest struct {
 	OnDemand bool `json:",omitempty"`
 }
 
-// maxModelsInRequest bounds the model list a request carries, because it
-// ends up in workflow inputs shown in the Web UI.
-const maxModelsInRequest = 20
+// maxModelsInRequest and maxWorkbooksInRequest bound the lists a request
+// carries, because it is a workflow input shown in the Web UI.
+const (
+	maxModelsInRequest    = 20
+	maxWorkbooksInRequest = 20
+)
 
-// StartRefreshesInput lists the refresh workflows to start.
+// StartRefreshesInput names the stored refresh requests to start, as
+// FindStaleExtracts wrote them.
 type StartRefreshesInput struct {
-	Requests []RefreshRequest
+	DbtRunID string
+	Requests store.Ref
 }
 
-// StartRefreshesResult holds the workflow started or attached to per
-// request, in request order.
+// StartRefreshesResult counts the refresh workflows started or attached to
+// and lists the first MaxListedRefreshes of them, in request order.
 type StartRefreshesResult struct {
-	Workflows []StartedRefresh
+	Started   int
+	Workflows []StartedRefresh `json:",omitempty"`
 }
+
+// MaxListedRefreshes bounds the refresh workflows that results list, so
+// that a run with thousands of stale extracts keeps a small history.
+const MaxListedRefreshes = 100
 
 // StartedRefresh is one refresh workflow that runs for a request.
 type StartedRefresh struct {

@@ -31,8 +31,9 @@ type RefreshTriggerResult struct {
 	// Ignored counts errored or skipped run results, which made nothing
 	// stale.
 	Ignored int `json:",omitempty"`
-	// Refreshes holds the IDs of the refresh workflows started or attached
-	// to.
+	// Started counts the refresh workflows started or attached to;
+	// Refreshes lists the IDs of the first activities.MaxListedRefreshes.
+	Started   int      `json:",omitempty"`
 	Refreshes []string `json:",omitempty"`
 	// ReportPath is the file that lists the stale extracts.
 	ReportPath string `json:",omitempty"`
@@ -54,23 +55,33 @@ func startStaleRefreshes(ctx workflow.Context, in RefreshTrigger) (RefreshTrigge
 		return RefreshTriggerResult{}, nil
 	}
 
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 5 * time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        time.Second,
-			MaximumInterval:        time.Minute,
-			MaximumAttempts:        5,
-			NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
-		},
+	retry := &temporal.RetryPolicy{
+		InitialInterval:        time.Second,
+		MaximumInterval:        time.Minute,
+		MaximumAttempts:        5,
+		NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
+	}
+	// Finding stale extracts parses the manifest, which takes seconds for
+	// the largest projects.
+	findCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Minute,
+		RetryPolicy:         retry,
+	})
+	// Starting takes a few Temporal calls per extract; the heartbeat lets a
+	// retry resume after the last one started.
+	startCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Minute,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy:         retry,
 	})
 
 	var found activities.FindStaleResult
-	err := workflow.ExecuteActivity(ctx, activities.FindStaleExtractsName, activities.FindStaleInput{
+	err := workflow.ExecuteActivity(findCtx, activities.FindStaleExtractsName, activities.FindStaleInput{
 		DbtRunID:   in.DbtRunID,
 		Manifest:   in.Manifest,
 		Snapshot:   in.Snapshot,
 		RunResults: in.RunResults,
-	}).Get(ctx, &found)
+	}).Get(findCtx, &found)
 	if err != nil {
 		return RefreshTriggerResult{}, err
 	}
@@ -84,18 +95,20 @@ func startStaleRefreshes(ctx workflow.Context, in RefreshTrigger) (RefreshTrigge
 	}
 	logger.Info("stale extracts found", "dbt_run_id", in.DbtRunID, "stale", found.Stale,
 		"out_of_scope", found.OutOfScope, "refresh_disabled", found.Disabled, "report_path", found.ReportPath)
-	if found.Disabled || len(found.Refreshes) == 0 {
+	if found.Disabled || found.Refreshes == 0 {
 		return res, nil
 	}
 
 	var started activities.StartRefreshesResult
-	err = workflow.ExecuteActivity(ctx, activities.StartExtractRefreshesName, activities.StartRefreshesInput{
-		Requests: found.Refreshes,
-	}).Get(ctx, &started)
+	err = workflow.ExecuteActivity(startCtx, activities.StartExtractRefreshesName, activities.StartRefreshesInput{
+		DbtRunID: in.DbtRunID,
+		Requests: found.Requests,
+	}).Get(startCtx, &started)
 	if err != nil {
 		return res, err
 	}
 
+	res.Started = started.Started
 	for _, s := range started.Workflows {
 		res.Refreshes = append(res.Refreshes, s.WorkflowID)
 		logger.Info("extract refresh running", "dbt_run_id", in.DbtRunID, "workflow_id", s.WorkflowID, "run_id", s.RunID)

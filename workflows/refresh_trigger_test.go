@@ -61,6 +61,7 @@ func TestStartStaleRefreshes(t *testing.T) {
 			name: "stale and not stale",
 			want: RefreshTriggerResult{
 				Stale:     2,
+				Started:   2,
 				Refreshes: []string{"refresh-" + triggerOrdersLUID, "refresh-" + triggerSuppliesLUID},
 			},
 			wantStarts: []triggerRequest{
@@ -119,8 +120,13 @@ func TestStartStaleRefreshes(t *testing.T) {
 			var starts []triggerRequest
 			env.OnActivity(activities.StartExtractRefreshesName, mock.Anything, mock.Anything).Return(
 				func(_ context.Context, in activities.StartRefreshesInput) (activities.StartRefreshesResult, error) {
+					requests, err := acts.LoadRefreshRequests(in.Requests)
+					if err != nil {
+						return activities.StartRefreshesResult{}, err
+					}
 					var res activities.StartRefreshesResult
-					for _, r := range in.Requests {
+					for _, r := range requests {
+						res.Started++
 						starts = append(starts, triggerRequest{r.ExtractLUID, r.Kind, len(r.WorkbookLUIDs), r.DbtRunID, r.MinInterval})
 						res.Workflows = append(res.Workflows, activities.StartedRefresh{WorkflowID: activities.RefreshWorkflowID(r.ExtractLUID), RunID: "run"})
 					}
