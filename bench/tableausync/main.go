@@ -5,9 +5,11 @@
 //   - the GraphQL requests against the minimum that the node limit allows
 //     (the nodes served divided by the limit, rounded up), and
 //   - the wall time against requests x latency / concurrency, the time the
-//     requests would take if the client kept every request slot busy, and
-//     the same sync without latency, which measures the CPU time of the
-//     simulator and the client; the difference is what the latency added.
+//     requests would take if the client kept every request slot busy.
+//
+// Each timed sync follows the same sync without latency. That one measures
+// the CPU time of the simulator and the client on this machine, and the
+// difference between the two is what the latency added.
 //
 // Both baselines come from the same run. Usage:
 //
@@ -93,7 +95,7 @@ func run(workbooks, tables int, latency time.Duration, concurrency, runs int, se
 
 	for i := 1; i <= runs; i++ {
 		// The same sync without latency measures the CPU time of the
-		// simulator and the client on this machine; the difference to the
+		// simulator and the client on this machine. The difference to the
 		// sync with latency is what the latency adds.
 		sim.SetLatency(0)
 		sim.ResetCounts()

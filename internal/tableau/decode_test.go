@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -366,5 +367,40 @@ func TestTablesFromDatahubFixtures(t *testing.T) {
 				t.Errorf("custom SQL %s: table %+v has no name", n.ID, table)
 			}
 		}
+	}
+}
+
+// TestSnapshotDocExample decodes the example in docs/snapshot.md strictly,
+// so that the documented form and the Go type cannot drift apart.
+func TestSnapshotDocExample(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "snapshot.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```json\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/snapshot.md has no json example")
+	}
+	dec := json.NewDecoder(strings.NewReader(example))
+	dec.DisallowUnknownFields()
+	var snap Snapshot
+	if err := dec.Decode(&snap); err != nil {
+		t.Fatalf("decoding the example: %v", err)
+	}
+	if len(snap.Workbooks) != 1 || len(snap.Workbooks[0].EmbeddedDatasources[0].CustomSQL) != 1 || len(snap.PublishedDatasources) != 1 {
+		t.Errorf("example decoded incompletely: %+v", snap)
+	}
+
+	again, err := json.Marshal(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var roundTrip Snapshot
+	if err := json.Unmarshal(again, &roundTrip); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(snap, roundTrip); diff != "" {
+		t.Errorf("JSON round trip (-want +got):\n%s", diff)
 	}
 }
