@@ -56,8 +56,8 @@ const (
 	// ErrTypeNotFound is a Tableau site, collection or workbook that does
 	// not exist or that the token's user cannot see.
 	ErrTypeNotFound = "NotFound"
-	// ErrTypeTableau is any other Tableau error; Retryable says whether a
-	// retry can help.
+	// ErrTypeTableau is any other Tableau error, retryable or not as the
+	// Tableau client classified it.
 	ErrTypeTableau = "TableauError"
 	// ErrTypeRateLimited is a Tableau rate limit; the retry waits as long as
 	// Tableau asked.
@@ -69,8 +69,8 @@ const (
 )
 
 // NonRetryableErrorTypes lists the error types retry policies stop on. The
-// activities already mark these errors non-retryable; listing them guards
-// against an activity that forgets.
+// activities already mark these errors non-retryable; the list also stops
+// an error of these types that was not marked.
 var NonRetryableErrorTypes = []string{
 	ErrTypeInvalidInput,
 	ErrTypeInvalidArtifact,

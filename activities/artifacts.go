@@ -19,7 +19,7 @@ import (
 	"github.com/autoexposures/autoexposures/internal/store"
 )
 
-// LoadArtifactsInput says where a dbt run's artifacts are: a path the
+// LoadArtifactsInput contains the locations of a dbt run's artifacts: a path the
 // worker can read (or a file:// URL), or an http(s) URL.
 type LoadArtifactsInput struct {
 	DbtRunID         string
@@ -152,7 +152,7 @@ func openLocation(ctx context.Context, location string) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// openURL sends a GET and returns the body of a 200 answer. 404, 401 and
+// openURL sends a GET and returns the body of a 200 response. 404, 401 and
 // 403 are non-retryable; 429 and 5xx retry, after Retry-After when given.
 func openURL(ctx context.Context, u *url.URL, name string) (io.ReadCloser, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
@@ -161,7 +161,8 @@ func openURL(ctx context.Context, u *url.URL, name string) (io.ReadCloser, error
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		// The error names the URL, query included; say it without.
+		// The error contains the URL with its query, which may hold a
+		// signature, so only its cause is kept.
 		return nil, temporal.NewApplicationError(fmt.Sprintf("fetching %s failed: %v", name, errors.Unwrap(err)), ErrTypeArtifactUnavailable)
 	}
 	if resp.StatusCode == http.StatusOK {
@@ -174,7 +175,7 @@ func openURL(ctx context.Context, u *url.URL, name string) (io.ReadCloser, error
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
 		return nil, temporal.NewNonRetryableApplicationError(msg+": check the URL of the artifact", ErrTypeArtifactUnavailable, nil)
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return nil, temporal.NewNonRetryableApplicationError(msg+": the server refuses access; use a URL the worker may read", ErrTypeArtifactUnavailable, nil)
+		return nil, temporal.NewNonRetryableApplicationError(msg+": access denied: use a URL the worker may read", ErrTypeArtifactUnavailable, nil)
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 		opts := temporal.ApplicationErrorOptions{}
 		if secs, err := time.ParseDuration(resp.Header.Get("Retry-After") + "s"); err == nil && secs > 0 {
@@ -198,23 +199,23 @@ func displayLocation(location string) string {
 	return u.String()
 }
 
-// heartbeatReader heartbeats every few megabytes read, so that a slow
-// download of a large manifest stays alive.
+// heartbeatReader heartbeats every few seconds while bytes arrive, so that
+// a slow download of a large manifest stays alive and a stalled one times
+// out.
 type heartbeatReader struct {
-	ctx   context.Context
-	r     io.Reader
-	n     int64
-	since int64
+	ctx  context.Context
+	r    io.Reader
+	n    int64
+	last time.Time
 }
 
-const heartbeatEveryBytes = 8 << 20
+const heartbeatEvery = 5 * time.Second
 
 func (h *heartbeatReader) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
 	h.n += int64(n)
-	h.since += int64(n)
-	if h.since >= heartbeatEveryBytes {
-		h.since = 0
+	if now := time.Now(); now.Sub(h.last) >= heartbeatEvery {
+		h.last = now
 		activity.RecordHeartbeat(h.ctx, h.n)
 	}
 	return n, err

@@ -102,7 +102,7 @@ func TestLoadArtifactsErrors(t *testing.T) {
 		{"missing file", dir + "/target/manifest.json", "", activities.ErrTypeArtifactUnavailable, true, "does not exist on the worker", 0},
 		{"directory", dir, "", activities.ErrTypeArtifactUnavailable, true, "is a directory", 0},
 		{"HTTP 404", srv.URL + "/status/404?token=hidden", "", activities.ErrTypeArtifactUnavailable, true, "HTTP 404", 0},
-		{"HTTP 403", srv.URL + "/status/403", "", activities.ErrTypeArtifactUnavailable, true, "refuses access", 0},
+		{"HTTP 403", srv.URL + "/status/403", "", activities.ErrTypeArtifactUnavailable, true, "access denied", 0},
 		{"HTTP 503 with Retry-After", srv.URL + "/status/503?token=hidden", "", activities.ErrTypeArtifactUnavailable, false, "HTTP 503", 7 * time.Second},
 	}
 	for _, tt := range tests {

@@ -259,8 +259,7 @@ func (a *Activities) assembleSnapshot(list workbookList, parts []store.Ref) (*ta
 		}
 	}
 
-	// The listing knows which collections hold a workbook; the lineage read
-	// does not.
+	// Only the listing returns which collections hold a workbook.
 	holders := map[string][]string{}
 	for _, c := range list.Collections {
 		for _, luid := range c.WorkbookLUIDs {

@@ -65,6 +65,7 @@ func (b *syncedBuffer) String() string {
 
 type harness struct {
 	client   client.Client
+	store    *store.Dir
 	sim      *tableausim.Server
 	settings config.Settings
 	logs     *syncedBuffer
@@ -126,7 +127,7 @@ func startHarness(t *testing.T, site *tableausim.Site, chunkSize int) *harness {
 	}
 	t.Cleanup(w.Stop)
 
-	return &harness{client: c, sim: sim, settings: settings, logs: logs}
+	return &harness{client: c, store: st, sim: sim, settings: settings, logs: logs}
 }
 
 // history returns the events of a closed workflow and their JSON form.
@@ -272,16 +273,63 @@ func TestDevServerJobLineageThenSync(t *testing.T) {
 }
 
 // TestDevServerSync10000Workbooks measures the history of a sync of 10,000
-// workbooks. It takes minutes, so it runs only when asked.
+// workbooks against a baseline of ten. It builds a large site and snapshot,
+// so it runs only when asked.
 func TestDevServerSync10000Workbooks(t *testing.T) {
 	if os.Getenv("AUTOEXPOSURES_SYNC_10K") == "" {
 		t.Skip("set AUTOEXPOSURES_SYNC_10K=1 to run")
 	}
 	const workbooks = 10000
 	h := startHarness(t, largeSite(workbooks), 500)
+	// 40 ms per request is the latency of the Tableau sync target; a
+	// manifest in the store makes the sync compute exposures too, its
+	// longest path.
+	h.sim.SetLatency(40 * time.Millisecond)
+	manifest, err := os.Open(repoFile(t, "internal/demo/assets/manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer manifest.Close()
+	ref, err := h.store.Put(store.KindManifest, manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.store.SetLatest(store.KindManifest, ref); err != nil {
+		t.Fatal(err)
+	}
+
+	// Baseline: a sync of ten workbooks, in the same run.
+	small := workflows.CollectionSyncInput{Selection: tableau.Selection{WorkbookLUIDs: []string{}}}
+	for i := range 10 {
+		small.Selection.WorkbookLUIDs = append(small.Selection.WorkbookLUIDs, fmt.Sprintf("a2000000-0000-4000-8000-%012d", i))
+	}
+	smallRes, smallEvents, smallElapsed := h.syncAndCount(t, small, "collection-sync-baseline")
+	if smallRes.Workbooks != 10 {
+		t.Errorf("baseline sync read %d workbooks, want 10", smallRes.Workbooks)
+	}
+
+	h.sim.ResetCounts()
+	res, events, elapsed := h.syncAndCount(t, workflows.CollectionSyncInput{}, "collection-sync-10000")
+	if res.Workbooks != workbooks {
+		t.Errorf("sync read %d workbooks, want %d", res.Workbooks, workbooks)
+	}
+	if res.Exposures == nil {
+		t.Error("sync computed no exposures, want them computed against the stored manifest")
+	}
+	fmt.Printf("sync of %d workbooks: %d history events, %s; baseline sync of %d workbooks: %d events, %s; event ratio %.2f\n",
+		res.Workbooks, events, elapsed.Round(time.Millisecond), smallRes.Workbooks, smallEvents, smallElapsed.Round(time.Millisecond),
+		float64(events)/float64(smallEvents))
+	fmt.Printf("large sync: %d GraphQL requests, snapshot %d bytes, %d chunks of 500\n",
+		h.sim.Count(tableausim.KindGraphQL), res.Snapshot.Size, (workbooks+499)/500)
+}
+
+// syncAndCount runs a sync with the given workflow ID and returns its
+// result, its history length and its duration.
+func (h *harness) syncAndCount(t *testing.T, in workflows.CollectionSyncInput, id string) (workflows.CollectionSyncResult, int, time.Duration) {
+	t.Helper()
 	ctx := context.Background()
-	in := workflows.CollectionSyncInput{}
 	opts := workflows.CollectionSyncStartOptions(testTaskQueue, in, time.Now())
+	opts.ID = id
 
 	began := time.Now()
 	run, err := h.client.ExecuteWorkflow(ctx, opts, workflows.CollectionSyncWorkflowName, in)
@@ -290,14 +338,8 @@ func TestDevServerSync10000Workbooks(t *testing.T) {
 	}
 	var res workflows.CollectionSyncResult
 	if err := run.Get(ctx, &res); err != nil {
-		t.Fatalf("sync: %v", err)
+		t.Fatalf("sync %s: %v", id, err)
 	}
 	elapsed := time.Since(began)
-
-	if res.Workbooks != workbooks {
-		t.Errorf("sync read %d workbooks, want %d", res.Workbooks, workbooks)
-	}
-	events := h.checkHistory(t, opts.ID, "")
-	fmt.Printf("sync of %d workbooks: %d history events, %s, %d GraphQL requests, snapshot %d bytes\n",
-		res.Workbooks, events, elapsed.Round(time.Millisecond), h.sim.Count(tableausim.KindGraphQL), res.Snapshot.Size)
+	return res, h.checkHistory(t, id, ""), elapsed
 }

@@ -35,17 +35,17 @@ type JobLineageResult struct {
 	SyncWorkflowID string `json:",omitempty"`
 	Exposures      activities.ComputeExposuresResult
 	Refresh        RefreshTriggerResult
-	// Summary is one line for people.
+	// Summary is a one-line summary for operators.
 	Summary string
 }
 
-// JobLineageWorkflow recomputes the exposures after a dbt production run:
-// it loads the run's manifest (and run results) into the store, makes the
-// manifest the latest, computes the exposures against the latest Tableau
-// snapshot (syncing first when there is none), writes the outputs and
-// starts refreshes of the extracts the run made stale. Its workflow ID is
-// JobLineageWorkflowID(run ID), so a second notice for the same run joins
-// the first instead of doing the work again.
+// JobLineageWorkflow recomputes the exposures after a dbt production run.
+// It loads the run's manifest (and run results) into the store and makes
+// the manifest the latest. It then computes the exposures against the
+// latest Tableau snapshot, syncing first when there is none, writes the
+// outputs and starts refreshes of the extracts the run made stale. Its
+// workflow ID is JobLineageWorkflowID(run ID), so a second notice for the
+// same run joins the first instead of doing the work again.
 func JobLineageWorkflow(ctx workflow.Context, in JobLineageInput) (JobLineageResult, error) {
 	logger := workflow.GetLogger(ctx)
 	res := JobLineageResult{DbtRunID: in.DbtRunID}
@@ -111,7 +111,7 @@ func JobLineageWorkflow(ctx workflow.Context, in JobLineageInput) (JobLineageRes
 
 	res.Summary = lineageSummary(res)
 	t.step(StepDone, "exposures", res.Exposures.Exposures, "added", res.Exposures.Added,
-		"changed", res.Exposures.Changed, "removed", res.Exposures.Removed, "refreshes", len(res.Refresh.Refreshes))
+		"changed", res.Exposures.Changed, "removed", res.Exposures.Removed, "refreshes", res.Refresh.Started)
 	return res, nil
 }
 
@@ -164,7 +164,7 @@ func lineageSummary(r JobLineageResult) string {
 	case r.Refresh.Disabled:
 		s += "; refreshes off"
 	case r.Refresh.Stale > 0:
-		s += fmt.Sprintf("; %d stale extracts, %d refreshes started", r.Refresh.Stale, len(r.Refresh.Refreshes))
+		s += fmt.Sprintf("; %d stale extracts, %d refreshes started", r.Refresh.Stale, r.Refresh.Started)
 	}
 	return s
 }

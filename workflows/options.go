@@ -10,8 +10,8 @@ import (
 )
 
 // ReadLineageHeartbeatTimeout is how long the lineage read may go without a
-// heartbeat before Temporal retries it, on this or another worker. It is
-// also the longest a sync waits after its worker dies.
+// heartbeat before Temporal retries it, on this or another worker. A sync
+// whose worker dies resumes after this long plus the retry interval.
 const ReadLineageHeartbeatTimeout = 30 * time.Second
 
 // Activity options, one function per kind of step, so that each step's
@@ -69,9 +69,9 @@ func loadArtifactsOptions(ctx workflow.Context) workflow.Context {
 	})
 }
 
-// computeOptions fits matching and writing the outputs: CPU-bound, a few
-// seconds for a large project; retries cover a full disk or a file locked
-// for a moment.
+// computeOptions fits matching and writing the outputs, which take seconds
+// for a large project. Retries cover a full disk or a file locked for a
+// moment.
 func computeOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Minute,

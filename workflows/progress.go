@@ -7,8 +7,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// ProgressQuery is the query that CollectionSyncWorkflow and
-// JobLineageWorkflow answer with their Progress while they run and after.
+// ProgressQuery is the query to which CollectionSyncWorkflow and
+// JobLineageWorkflow return their Progress, while they run and after.
 const ProgressQuery = "progress"
 
 // Steps a sync or post-job run goes through, as Progress.Step shows them.
@@ -43,7 +43,7 @@ type Progress struct {
 	Error string `json:",omitempty"`
 }
 
-// tracker holds a run's progress, answers the progress query and mirrors
+// tracker holds a run's progress, serves the progress query and mirrors
 // each step into the current details the Web UI shows.
 type tracker struct {
 	ctx      workflow.Context

@@ -14,7 +14,7 @@ import (
 // CollectionSyncWorkflowName is the registered type of CollectionSyncWorkflow.
 const CollectionSyncWorkflowName = "CollectionSyncWorkflow"
 
-// CollectionSyncInput is what a sync reads.
+// CollectionSyncInput is the input of a sync: the selection and how to read it.
 type CollectionSyncInput struct {
 	// Selection names collections, projects or workbook LUIDs. Empty takes
 	// the worker's default selection (AUTOEXPOSURES_COLLECTIONS and the
@@ -44,7 +44,7 @@ type CollectionSyncResult struct {
 	// Exposures is nil when no exposures were computed: no manifest yet, or
 	// SnapshotOnly.
 	Exposures *activities.ComputeExposuresResult `json:",omitempty"`
-	// Summary is one line for people.
+	// Summary is a one-line summary for operators.
 	Summary string
 }
 
@@ -147,7 +147,7 @@ func syncSummary(r CollectionSyncResult) string {
 	return b.String()
 }
 
-// exposuresSummary says what changed in one line.
+// exposuresSummary returns the exposure counts as one line.
 func exposuresSummary(c activities.ComputeExposuresResult) string {
 	s := fmt.Sprintf("%d exposures: %d added, %d changed, %d removed; %d unmatched tables",
 		c.Exposures, c.Added, c.Changed, c.Removed, c.UnmatchedTables)

@@ -53,6 +53,7 @@ var (
 	runResultsRef = ref(store.KindRunResults, "4", 400)
 	reportRef     = ref(store.KindReport, "5", 500)
 	oldSnapshot   = ref(store.KindSnapshot, "6", 1900)
+	requestsRef   = ref(activities.KindRefreshRequests, "7", 700)
 )
 
 var financeSelection = tableau.Selection{Collections: []string{"Finance"}}
@@ -291,12 +292,12 @@ func onLineageActivities(env *testsuite.TestWorkflowEnvironment, latestSnapshot 
 	env.OnActivity(activities.FindStaleExtractsName, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.FindStaleInput) (activities.FindStaleResult, error) {
 			*calls = append(*calls, in)
-			return activities.FindStaleResult{Stale: 1, Refreshes: []activities.RefreshRequest{{ExtractLUID: "ds-1", Kind: activities.KindDatasource}}}, nil
+			return activities.FindStaleResult{Stale: 1, Requests: requestsRef, Refreshes: 1}, nil
 		})
 	env.OnActivity(activities.StartExtractRefreshesName, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.StartRefreshesInput) (activities.StartRefreshesResult, error) {
 			*calls = append(*calls, in)
-			return activities.StartRefreshesResult{Workflows: []activities.StartedRefresh{{WorkflowID: "refresh-ds-1", RunID: "r1"}}}, nil
+			return activities.StartRefreshesResult{Started: 1, Workflows: []activities.StartedRefresh{{WorkflowID: "refresh-ds-1", RunID: "r1"}}}, nil
 		})
 	// The child sync, when one runs.
 	env.OnActivity(activities.ListWorkbooksName, mock.Anything, mock.Anything).Return(
@@ -314,7 +315,6 @@ func onLineageActivities(env *testsuite.TestWorkflowEnvironment, latestSnapshot 
 func TestJobLineageWorkflow(t *testing.T) {
 	withRunResults := JobLineageInput{DbtRunID: "run-42", ManifestLocation: "/dbt/target/manifest.json", RunResultsLocation: "/dbt/target/run_results.json"}
 	manifestOnly := JobLineageInput{DbtRunID: "run-43", ManifestLocation: "https://artifacts.example/manifest.json"}
-	refreshRequest := activities.RefreshRequest{ExtractLUID: "ds-1", Kind: activities.KindDatasource}
 
 	tests := []struct {
 		name      string
@@ -333,12 +333,12 @@ func TestJobLineageWorkflow(t *testing.T) {
 				"latest snapshot",
 				activities.ComputeExposuresInput{DbtRunID: "run-42", Manifest: manifestRef, Snapshot: oldSnapshot, RunResults: runResultsRef},
 				activities.FindStaleInput{DbtRunID: "run-42", Manifest: manifestRef, Snapshot: oldSnapshot, RunResults: runResultsRef},
-				activities.StartRefreshesInput{Requests: []activities.RefreshRequest{refreshRequest}},
+				activities.StartRefreshesInput{DbtRunID: "run-42", Requests: requestsRef},
 			},
 			want: JobLineageResult{
 				DbtRunID: "run-42", Manifest: manifestRef, RunResults: runResultsRef, Snapshot: oldSnapshot,
 				Exposures: computed,
-				Refresh:   RefreshTriggerResult{Stale: 1, Refreshes: []string{"refresh-ds-1"}},
+				Refresh:   RefreshTriggerResult{Stale: 1, Started: 1, Refreshes: []string{"refresh-ds-1"}},
 				Summary:   "dbt run run-42: 3 exposures: 1 added, 1 changed, 0 removed; 2 unmatched tables; 1 stale extracts, 1 refreshes started",
 			},
 		},

@@ -63,7 +63,7 @@ func tlsConfig(t config.Temporal) (*tls.Config, error) {
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("TEMPORAL_TLS_CA %s holds no PEM certificate: point it at the CA certificate file", t.TLSCAPath)
+			return nil, fmt.Errorf("TEMPORAL_TLS_CA %s contains no PEM certificate: point it at the CA certificate file", t.TLSCAPath)
 		}
 		cfg.RootCAs = pool
 	}

@@ -10,8 +10,8 @@ import (
 	"github.com/sethvargo/go-envconfig"
 )
 
-// Temporal is how the worker and the starter reach the Temporal server. The
-// variable names follow the Temporal CLI's.
+// Temporal is the connection to the Temporal server that the worker and
+// the starter use.
 type Temporal struct {
 	Address   string `env:"TEMPORAL_ADDRESS, default=127.0.0.1:7233"`
 	Namespace string `env:"TEMPORAL_NAMESPACE, default=default"`

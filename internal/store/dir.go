@@ -15,9 +15,9 @@ import (
 	"time"
 )
 
-// staleTempAge is how old a temporary file must be before New removes it.
-// Temporary files are left behind only by a process killed while writing;
-// an hour is far longer than any write takes.
+// staleTempAge is the age after which New removes a temporary file. Only a
+// process killed while writing leaves one behind; a live writer's file is
+// modified with every write, so it never looks an hour old.
 const staleTempAge = time.Hour
 
 // Dir is a Store in a directory on a local disk:
@@ -29,8 +29,8 @@ const staleTempAge = time.Hour
 // Every file is written to tmp/ first and renamed into place, so a reader
 // sees a whole file or none. Two processes that put the same bytes write two
 // temporary files and rename both onto the same name, which leaves the same
-// content; two processes that set the same latest pointer leave one of the
-// two refs, whichever renamed last.
+// content. When two processes set the same latest pointer, the ref of the
+// one that renamed last stays.
 type Dir struct {
 	root string
 }
@@ -141,7 +141,7 @@ func (d *Dir) SetLatest(kind string, ref Ref) error {
 		return fmt.Errorf("setting latest %s: %w", kind, err)
 	}
 	if info.Size() != ref.Size {
-		return fmt.Errorf("setting latest %s: blob %s has %d bytes, the ref says %d", kind, ref, info.Size(), ref.Size)
+		return fmt.Errorf("setting latest %s: blob %s has %d bytes, but the ref has size %d", kind, ref, info.Size(), ref.Size)
 	}
 
 	data, err := json.Marshal(ref)
