@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Benchmark manifest ingest: generate a large dbt manifest in a temporary
-# directory, then time Python's json.load and our reader on the same file in
-# the same run, alternating, and print the time ratio and the peak RSS of
-# each against the file size.
+# Benchmark manifest ingest. The script generates a large dbt manifest in a
+# temporary directory and times Python's json.load and our reader on that
+# file in the same run, alternating. It prints the time ratio and the peak
+# RSS of each against the file size.
 #
 # Usage: bench/manifest/run.sh [RUNS] [genmanifest flags...]
 #   RUNS defaults to 3; the median of the runs is reported.

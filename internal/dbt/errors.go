@@ -17,13 +17,13 @@ var ErrInvalidArtifact = errors.New("invalid dbt artifact")
 type ArtifactError struct {
 	// Name is the path or name the caller gave for the file.
 	Name string
-	// Found says what the file is or where it goes wrong, such as
-	// "a dbt run results file (run-results v6)" or "truncated JSON".
+	// Found describes what the file is or where it goes wrong, such as
+	// "a dbt run_results.json (schema v6, dbt 1.8.6)" or "truncated JSON".
 	Found string
-	// Expected says what was expected, such as
+	// Expected describes what was expected, such as
 	// "a dbt manifest.json of schema v4 to v12".
 	Expected string
-	// Hint, when not empty, says what to do.
+	// Hint, when not empty, tells the user what to do.
 	Hint string
 	// Offset is the byte offset (in the decompressed stream) where the
 	// problem was found, or -1.

@@ -49,7 +49,7 @@ func FuzzScannerValue(f *testing.F) {
 		if len(data) > 4096 {
 			return // keeps numbers under the scanner's 1024-byte limit
 		}
-		if bytes.Count(data, []byte("[")) + bytes.Count(data, []byte("{")) >= maxDepth {
+		if bytes.Count(data, []byte("["))+bytes.Count(data, []byte("{")) >= maxDepth {
 			return
 		}
 		n := int(chunk)%16 + 1

@@ -10,7 +10,7 @@ import (
 )
 
 // ReadManifestFile reads a dbt manifest.json, plain or gzip-compressed
-// (told apart by the content, not the file name).
+// (detected from the content, not the file name).
 func ReadManifestFile(path string) (*Manifest, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -230,7 +230,7 @@ const (
 )
 
 // nodeScratch collects one node's fields. The strings that are unique to a
-// node go to one byte arena, which becomes a single string allocation; the
+// node go to one byte arena, which becomes a single string allocation. The
 // strings repeated across nodes (database, schema, package) are interned.
 type nodeScratch struct {
 	arena        []byte

@@ -2,6 +2,8 @@ package dbt_test
 
 import (
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -282,5 +284,33 @@ func TestNodeHasRelation(t *testing.T) {
 	enabled := findNode(m, "model.movement_models.silver__complete_provider_asset_metadata", true)
 	if enabled == nil || !enabled.HasRelation() {
 		t.Errorf("view silver__complete_provider_asset_metadata: HasRelation should be true, node %+v", enabled)
+	}
+}
+
+// Every file in testdata/manifests is either read or rejected for a stated
+// reason, so that a new fixture cannot go untested.
+func TestEveryFixtureClassified(t *testing.T) {
+	rejected := map[string]string{
+		"dbt-metabase_manifest-v2.json":                            "schema v2, dbt 0.20.0), older than supported",
+		"artifacts-parser_jaffle_shop_run_results_v6_dbt1.12.json": "a dbt run_results.json (schema v6",
+	}
+	files, err := filepath.Glob(fixture("*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	for _, path := range files {
+		name := filepath.Base(path)
+		_, err := dbt.ReadManifestFile(path)
+		reason, isRejected := rejected[name]
+		switch {
+		case isRejected && err == nil:
+			t.Errorf("%s: read as a manifest, want an error containing %q", name, reason)
+		case isRejected && !strings.Contains(err.Error(), reason):
+			t.Errorf("%s: error %q does not contain %q", name, err, reason)
+		case !isRejected && err != nil:
+			t.Errorf("%s: %v", name, err)
+		case !isRejected && !slices.Contains(supportedFixtures, name):
+			t.Errorf("%s: read, but not in supportedFixtures, so not compared with encoding/json", name)
+		}
 	}
 }

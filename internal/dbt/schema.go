@@ -58,7 +58,8 @@ func parseSchemaVersion(url string) (schemaVersion, bool) {
 	return schemaVersion{kind: kind, version: n}, true
 }
 
-// describe says what a file with this schema is, for error messages.
+// describe returns a description of a file with this schema, for error
+// messages.
 func (v schemaVersion) describe(dbtVersion string) string {
 	produced := ""
 	if dbtVersion != "" {

@@ -1,11 +1,11 @@
 // Package manifestgen writes large synthetic dbt manifests (schema v12,
 // dbt 1.8), deterministically from a seed, for benchmarks and load tests.
 //
-// A generated manifest looks like one a big Snowflake project writes: model
-// nodes carry raw and compiled SQL, documented columns and the full config;
-// tests, macros, parent_map and child_map take the space they take in real
-// projects. About 3.6 KB of JSON per model with the defaults, so the default
-// 60,000 models and 10,000 sources give about 250 MB.
+// A generated manifest looks like one a big Snowflake project writes. Model
+// nodes carry raw and compiled SQL, documented columns and the full config.
+// Tests, macros, parent_map and child_map are there too, as in real
+// projects. The defaults (seed 1, 60,000 models, 10,000 sources) give a file
+// of 277.6 MB, about 4.6 KB per model.
 //
 // # Relations
 //
@@ -204,8 +204,8 @@ func (g *generator) flush() {
 	g.buf = g.buf[:0]
 }
 
-// planDependencies draws the DAG: the first tenth of the models are
-// staging models that read one or two sources; the others read one to
+// planDependencies draws the DAG. The first tenth of the models are
+// staging models that read one or two sources. The others read one to
 // three earlier enabled models.
 func (g *generator) planDependencies() {
 	p := g.p

@@ -46,6 +46,7 @@ func (g *generator) sql(n int, compiled bool, materialized string) string {
 		}
 		sb.WriteString("        tags = ['nightly', \"finance\"]\n    )\n}}\n\n")
 	}
+
 	sb.WriteString("-- model_" + strconv.Itoa(n) + ": generated for load tests\nwith\n")
 	upstream := 0
 	for _, d := range g.sourceDeps[n] {
@@ -72,6 +73,7 @@ func (g *generator) sql(n int, compiled bool, materialized string) string {
 		sb.WriteString("\n),\n\n")
 		upstream++
 	}
+
 	sb.WriteString("final as (\n    select\n")
 	for k := range g.p.Columns {
 		col := g.columnName(n, k)
@@ -214,6 +216,7 @@ func (g *generator) test(n, t int) {
 	name := kind + "_" + model + "_" + col
 	id := "test." + p.Project + "." + name + "." + g.hex(10)
 	g.testIDs[n] = append(g.testIDs[n], id)
+
 	b := g.buf
 	b = appendString(b, id)
 	b = append(b, `: {"database": "ANALYTICS", "schema": "dbt_test__audit", "name": `...)
@@ -261,6 +264,7 @@ func (g *generator) source(n int) {
 	db, schema, table := SourceRelation(n)
 	id := g.sourceID(n)
 	group := SourceName(n)
+
 	b := g.buf
 	b = appendString(b, id)
 	b = append(b, `: {"database": `...)
@@ -287,6 +291,7 @@ func (g *generator) source(n int) {
 	b = appendString(b, table)
 	b = append(b, `, "quoting": {"database": null, "schema": null, "identifier": null, "column": null}, "loaded_at_field": "_loaded_at", "freshness": {"warn_after": {"count": 12, "period": "hour"}, "error_after": {"count": 24, "period": "hour"}, "filter": null}, "external": null, "description": `...)
 	b = appendString(b, g.description(16))
+
 	b = append(b, `, "columns": {`...)
 	for k := range 2 {
 		if k > 0 {
