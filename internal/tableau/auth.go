@@ -97,6 +97,7 @@ func (c *Client) SignOut(ctx context.Context) error {
 	if _, _, err := c.send(ctx, req, what, s); err != nil {
 		// An expired session is as good as a closed one.
 		if errors.Is(err, ErrSessionExpired) {
+			c.logger.InfoContext(ctx, "tableau session had already expired at sign-out", "site", c.cfg.Site)
 			return nil
 		}
 		return err

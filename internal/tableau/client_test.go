@@ -443,3 +443,32 @@ func luidsOf(refs []tableau.WorkbookRef) []string {
 	}
 	return out
 }
+
+func TestRequestTimeout(t *testing.T) {
+	sim := startSim(t, testSimSite(tableausim.Settings{}))
+	h := newHarness(t, sim, func(c *tableau.Config) {
+		c.RequestTimeout = 50 * time.Millisecond
+		c.MaxAttempts = 2
+	})
+	ctx := context.Background()
+	if _, err := h.client.ListCollections(ctx); h.checkErr(t, err) != nil {
+		t.Fatal(err)
+	}
+	// The simulator's handlers sit out their latency even after the client
+	// gave up, so the latency stays short to keep the test's shutdown quick.
+	sim.InjectFault(tableausim.Fault{Kind: tableausim.KindGraphQL, Latency: 300 * time.Millisecond, Times: -1})
+
+	_, _, err := h.client.ListWorkbooks(ctx, tableau.Selection{})
+	if h.checkErr(t, err) == nil {
+		t.Fatal("ListWorkbooks succeeded against a server slower than the time-out")
+	}
+	if !errors.Is(err, tableau.ErrServer) || !tableau.IsRetryable(err) {
+		t.Errorf("error %v: want a retryable ErrServer", err)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error %v does not wrap the deadline", err)
+	}
+	if n := sim.Count(tableausim.KindGraphQL); n != 2 {
+		t.Errorf("GraphQL requests = %d, want 2 (TABLEAU_MAX_ATTEMPTS)", n)
+	}
+}

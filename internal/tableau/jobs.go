@@ -292,6 +292,7 @@ func (c *Client) CancelJob(ctx context.Context, jobID string) error {
 		if errors.As(err, &te) && te.Kind == ErrConflict {
 			// NOTE: Tableau returns 409 for a job that already finished; the
 			// exact code is not in the public material, so any 409 counts.
+			c.logger.InfoContext(ctx, "tableau job already finished, nothing to cancel", "job_id", jobID, "error", err)
 			return nil
 		}
 		return err

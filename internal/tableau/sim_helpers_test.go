@@ -143,6 +143,11 @@ type harness struct {
 // recorder is an http.RoundTripper that remembers the session tokens and
 // request paths the client sent.
 type recorder struct {
+	// transport is the recorder's own, so that the test can close its idle
+	// connections: a connection dialled but never used keeps the
+	// simulator's shutdown waiting.
+	transport *http.Transport
+
 	mu     sync.Mutex
 	tokens map[string]bool
 	paths  []string
@@ -155,7 +160,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	r.paths = append(r.paths, req.Method+" "+req.URL.Path)
 	r.mu.Unlock()
-	return http.DefaultTransport.RoundTrip(req)
+	return r.transport.RoundTrip(req)
 }
 
 func (r *recorder) sessionTokens() []string {
@@ -225,7 +230,12 @@ func newHarness(t *testing.T, sim *tableausim.Server, edit func(*tableau.Config)
 	if edit != nil {
 		edit(&cfg)
 	}
-	h := &harness{rec: &recorder{tokens: map[string]bool{}}, logs: &syncBuffer{}, waits: &waitLog{}}
+	h := &harness{
+		rec:   &recorder{transport: http.DefaultTransport.(*http.Transport).Clone(), tokens: map[string]bool{}},
+		logs:  &syncBuffer{},
+		waits: &waitLog{},
+	}
+	t.Cleanup(h.rec.transport.CloseIdleConnections)
 	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c, err := tableau.New(cfg, tableau.WithHTTPClient(&http.Client{Transport: h.rec}), tableau.WithLogger(logger))
 	if err != nil {
