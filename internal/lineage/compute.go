@@ -2,8 +2,10 @@ package lineage
 
 import (
 	"cmp"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/autoexposures/autoexposures/internal/dbt"
@@ -21,6 +23,7 @@ func Compute(m *dbt.Manifest, snap *tableau.Snapshot, opts Options) *Result {
 
 // Compute matches every upstream table of every workbook in the snapshot.
 // The result does not depend on the order of anything in the snapshot.
+// Large snapshots are split between GOMAXPROCS goroutines.
 func (ix *Index) Compute(snap *tableau.Snapshot) *Result {
 	res := &Result{}
 	if snap == nil {
@@ -36,41 +39,78 @@ func (ix *Index) Compute(snap *tableau.Snapshot) *Result {
 		d := &snap.PublishedDatasources[i]
 		c.published[d.LUID] = append(c.published[d.LUID], d)
 	}
+	// Published data sources are matched once, before the workers start,
+	// so that the workers only read the cache.
+	for i := range snap.Workbooks {
+		for _, luid := range snap.Workbooks[i].PublishedDatasourceLUIDs {
+			c.matchPublished(luid)
+		}
+	}
 
 	order := make([]int, len(snap.Workbooks))
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		return cmp.Compare(snap.Workbooks[a].LUID, snap.Workbooks[b].LUID)
+	slices.SortFunc(order, func(a, b int) int {
+		if c := strings.Compare(snap.Workbooks[a].LUID, snap.Workbooks[b].LUID); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
 	})
 
-	res.Workbooks = make([]WorkbookLineage, 0, len(order))
-	for _, i := range order {
-		wb := &snap.Workbooks[i]
-		// A workbook listed twice is merged into one lineage.
-		if n := len(res.Workbooks); n > 0 && res.Workbooks[n-1].WorkbookLUID == wb.LUID {
-			c.addWorkbook(&res.Workbooks[n-1], wb, &res.Unmatched)
-			continue
+	// groups[g] is where the run of workbooks with the g-th LUID starts in
+	// order; a workbook listed twice is merged into one lineage.
+	var groups []int
+	for k, i := range order {
+		if k == 0 || snap.Workbooks[i].LUID != snap.Workbooks[order[k-1]].LUID {
+			groups = append(groups, k)
 		}
-		res.Workbooks = append(res.Workbooks, WorkbookLineage{WorkbookLUID: wb.LUID})
-		c.addWorkbook(&res.Workbooks[len(res.Workbooks)-1], wb, &res.Unmatched)
 	}
+	res.Workbooks = make([]WorkbookLineage, len(groups))
 
-	for i := range res.Workbooks {
-		res.Workbooks[i].finish()
+	workers := min(runtime.GOMAXPROCS(0), maxWorkers, max(1, len(groups)/minWorkbooksPerWorker))
+	unmatched := make([][]UnmatchedTable, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*len(groups)/workers, (w+1)*len(groups)/workers
+		wg.Go(func() {
+			var scratch []outcome
+			for g := lo; g < hi; g++ {
+				end := len(order)
+				if g+1 < len(groups) {
+					end = groups[g+1]
+				}
+				wl := &res.Workbooks[g]
+				for _, i := range order[groups[g]:end] {
+					wb := &snap.Workbooks[i]
+					wl.WorkbookLUID = wb.LUID
+					scratch = c.addWorkbook(wl, wb, &unmatched[w], scratch)
+				}
+				wl.finish()
+			}
+		})
 	}
+	wg.Wait()
+
+	res.Unmatched = slices.Concat(unmatched...)
 	slices.SortFunc(res.Unmatched, compareUnmatched)
 	res.Unmatched = slices.CompactFunc(res.Unmatched, func(a, b UnmatchedTable) bool { return compareUnmatched(a, b) == 0 })
 	return res
 }
+
+// Compute splits a snapshot between goroutines only when each gets at
+// least minWorkbooksPerWorker workbooks, and uses at most maxWorkers.
+const (
+	minWorkbooksPerWorker = 2000
+	maxWorkers            = 8
+)
 
 // computation holds what one Compute call shares between workbooks.
 type computation struct {
 	ix        *Index
 	published map[string][]*tableau.PublishedDatasource
 	// outcomes caches the tables of each published data source, which many
-	// workbooks may use.
+	// workbooks may use. It is filled before the workers start.
 	outcomes map[string][]outcome
 }
 
@@ -80,11 +120,15 @@ type outcome struct {
 	lookupResult
 }
 
-func (c *computation) addWorkbook(wl *WorkbookLineage, wb *tableau.Workbook, unmatched *[]UnmatchedTable) {
+// addWorkbook adds a workbook's tables and extracts to its lineage, using
+// scratch for the outcomes of embedded data sources, and returns scratch
+// for the next call.
+func (c *computation) addWorkbook(wl *WorkbookLineage, wb *tableau.Workbook, unmatched *[]UnmatchedTable, scratch []outcome) []outcome {
 	for i := range wb.EmbeddedDatasources {
 		d := &wb.EmbeddedDatasources[i]
 		src := TableRef{Datasource: d.Name, DatasourceID: d.ID}
-		wl.add(wb.LUID, c.datasourceOutcomes(src, d.UpstreamTables, d.CustomSQL), unmatched)
+		scratch = c.datasourceOutcomes(scratch[:0], src, d.UpstreamTables, d.CustomSQL)
+		wl.add(wb.LUID, scratch, unmatched)
 		if d.HasExtracts {
 			wl.Extracts = append(wl.Extracts, ExtractRef{LUID: wb.LUID, Name: d.Name, DatasourceID: d.ID})
 		}
@@ -99,27 +143,26 @@ func (c *computation) addWorkbook(wl *WorkbookLineage, wb *tableau.Workbook, unm
 				wl.Extracts = append(wl.Extracts, ExtractRef{LUID: d.LUID, Published: true, Name: d.Name})
 			}
 		}
-		wl.add(wb.LUID, c.publishedOutcomes(luid), unmatched)
+		wl.add(wb.LUID, c.outcomes[luid], unmatched)
 	}
+	return scratch
 }
 
-func (c *computation) publishedOutcomes(luid string) []outcome {
-	if out, ok := c.outcomes[luid]; ok {
-		return out
+func (c *computation) matchPublished(luid string) {
+	if _, ok := c.outcomes[luid]; ok {
+		return
 	}
 	var out []outcome
 	for _, d := range c.published[luid] {
 		src := TableRef{Datasource: d.Name, DatasourceID: d.LUID, Published: true}
-		out = append(out, c.datasourceOutcomes(src, d.UpstreamTables, d.CustomSQL)...)
+		out = c.datasourceOutcomes(out, src, d.UpstreamTables, d.CustomSQL)
 	}
 	c.outcomes[luid] = out
-	return out
 }
 
-// datasourceOutcomes matches the upstream tables of one data source and
-// the tables of its custom SQL queries.
-func (c *computation) datasourceOutcomes(src TableRef, tables []tableau.Table, queries []tableau.CustomSQL) []outcome {
-	out := make([]outcome, 0, len(tables))
+// datasourceOutcomes appends to out the upstream tables of one data source
+// and the tables of its custom SQL queries, matched.
+func (c *computation) datasourceOutcomes(out []outcome, src TableRef, tables []tableau.Table, queries []tableau.CustomSQL) []outcome {
 	for _, t := range tables {
 		out = append(out, c.tableOutcome(src, t, ""))
 	}
@@ -185,6 +228,10 @@ func (c *computation) sqlOutcome(ref TableRef, r string, connectionDB string) ou
 
 // add records the outcomes of one data source in the workbook's lineage.
 func (wl *WorkbookLineage) add(workbookLUID string, outcomes []outcome, unmatched *[]UnmatchedTable) {
+	if wl.Matches == nil && len(outcomes) > 0 {
+		wl.Matches = make([]Match, 0, len(outcomes))
+		wl.DependsOn = make([]string, 0, len(outcomes))
+	}
 	for _, o := range outcomes {
 		if o.uniqueIDs != nil {
 			wl.Matches = append(wl.Matches, Match{TableRef: o.ref, UniqueIDs: slices.Clone(o.uniqueIDs), SchemaOnly: o.schemaOnly})
@@ -210,42 +257,69 @@ func (wl *WorkbookLineage) finish() {
 
 	slices.SortFunc(wl.Extracts, compareExtract)
 	wl.Extracts = slices.Compact(wl.Extracts)
+
+	// Empty lists are nil, whatever was preallocated.
+	if len(wl.DependsOn) == 0 {
+		wl.DependsOn = nil
+	}
+	if len(wl.Matches) == 0 {
+		wl.Matches = nil
+	}
 }
 
+// The comparisons return at the first difference: they run for every
+// pair that sorting 100,000 tables compares.
+
 func compareTableRef(a, b TableRef) int {
-	return cmp.Or(
-		cmp.Compare(a.Datasource, b.Datasource),
-		cmp.Compare(a.DatasourceID, b.DatasourceID),
-		compareBool(a.Published, b.Published),
-		cmp.Compare(a.Table, b.Table),
-		compareBool(a.FromCustomSQL, b.FromCustomSQL),
-	)
+	if c := strings.Compare(a.Datasource, b.Datasource); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.DatasourceID, b.DatasourceID); c != 0 {
+		return c
+	}
+	if c := compareBool(a.Published, b.Published); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Table, b.Table); c != 0 {
+		return c
+	}
+	return compareBool(a.FromCustomSQL, b.FromCustomSQL)
 }
 
 func compareMatch(a, b Match) int {
-	return cmp.Or(
-		compareTableRef(a.TableRef, b.TableRef),
-		slices.Compare(a.UniqueIDs, b.UniqueIDs),
-		compareBool(a.SchemaOnly, b.SchemaOnly),
-	)
+	if c := compareTableRef(a.TableRef, b.TableRef); c != 0 {
+		return c
+	}
+	if c := slices.Compare(a.UniqueIDs, b.UniqueIDs); c != 0 {
+		return c
+	}
+	return compareBool(a.SchemaOnly, b.SchemaOnly)
 }
 
 func compareUnmatched(a, b UnmatchedTable) int {
-	return cmp.Or(
-		cmp.Compare(a.WorkbookLUID, b.WorkbookLUID),
-		compareTableRef(a.TableRef, b.TableRef),
-		cmp.Compare(a.Reason, b.Reason),
-		slices.Compare(a.Candidates, b.Candidates),
-	)
+	if c := strings.Compare(a.WorkbookLUID, b.WorkbookLUID); c != 0 {
+		return c
+	}
+	if c := compareTableRef(a.TableRef, b.TableRef); c != 0 {
+		return c
+	}
+	if c := strings.Compare(string(a.Reason), string(b.Reason)); c != 0 {
+		return c
+	}
+	return slices.Compare(a.Candidates, b.Candidates)
 }
 
 func compareExtract(a, b ExtractRef) int {
-	return cmp.Or(
-		compareBool(a.Published, b.Published),
-		cmp.Compare(a.LUID, b.LUID),
-		cmp.Compare(a.DatasourceID, b.DatasourceID),
-		cmp.Compare(a.Name, b.Name),
-	)
+	if c := compareBool(a.Published, b.Published); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.LUID, b.LUID); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.DatasourceID, b.DatasourceID); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Name, b.Name)
 }
 
 func compareBool(a, b bool) int {

@@ -39,9 +39,26 @@ type dialect struct {
 	defaultQuoted [3]bool
 	// backtickPath is true when a backquoted name may hold a dotted path.
 	backtickPath bool
+	// keyCase is the case index keys fold names to; the exact rules apply
+	// after the lookup.
+	keyCase keyCase
 }
 
 func dialectFor(adapter string) dialect {
+	d := dialectRules(adapter)
+	switch d.name {
+	case "snowflake":
+		d.keyCase = keyUpper
+	case "bigquery":
+		// Every BigQuery comparison is exact, so the key need not fold.
+		d.keyCase = keyExact
+	default:
+		d.keyCase = keyLower
+	}
+	return d
+}
+
+func dialectRules(adapter string) dialect {
 	switch a := strings.ToLower(strings.TrimSpace(adapter)); a {
 	case "snowflake":
 		return dialect{name: a, fold: upperASCII, quotesKeepCase: true}

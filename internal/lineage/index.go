@@ -9,26 +9,42 @@ import (
 )
 
 // Index is a manifest prepared for matching: every relation keyed by its
-// database, schema and table name in lower case, so that one map lookup
-// finds the few candidates that the warehouse's rules then decide between.
-// Build it once with NewIndex and match any number of snapshots with it.
+// database, schema and table name folded to one case, so that one map
+// lookup finds the few candidates that the warehouse's rules then decide
+// between. Build it once with NewIndex and match any number of snapshots
+// with it; it is safe for concurrent use.
 type Index struct {
 	dialect dialect
+	keys    keyer
 
-	// Relations of enabled, non-ephemeral nodes and enabled sources.
-	byFull   map[string][]*entry // lower(db) sep lower(schema) sep lower(table)
-	bySchema map[string][]*entry // lower(schema) sep lower(table)
-	byName   map[string][]*entry // lower(table)
+	// entries holds every node and source, in unique ID order, in one
+	// array so that lookups touch little memory.
+	entries []entry
+
+	// The first entry of each key of relations of enabled, non-ephemeral
+	// nodes and enabled sources: by database, schema and table, by schema
+	// and table, and by table. entry.next links the others.
+	byFull   map[uint64]*entry
+	bySchema map[uint64]*entry
+	byName   map[uint64]*entry
 
 	// The same keys for ephemeral and disabled nodes and disabled sources,
 	// which never match but explain why a table matched nothing.
-	inertFull   map[string][]*entry
-	inertSchema map[string][]*entry
-	inertName   map[string][]*entry
+	inertFull   map[uint64]*entry
+	inertSchema map[uint64]*entry
+	inertName   map[uint64]*entry
 }
 
-// keySep joins the parts of an index key. No identifier holds a NUL byte.
+// keySep joins the parts of a relation identity. No identifier holds a NUL
+// byte.
 const keySep = "\x00"
+
+// Links of entry.next, one per kind of key.
+const (
+	linkFull = iota
+	linkSchema
+	linkName
+)
 
 // entry is one dbt node or source as a warehouse relation.
 type entry struct {
@@ -39,8 +55,14 @@ type entry struct {
 	quoted [3]bool
 	// relation identifies the warehouse table: entries with equal relation
 	// are the same table, such as a seed and a source declared on it.
-	relation string
-	disabled bool
+	relation    string
+	disabled    bool
+	hasRelation bool
+	// self is []string{uniqueID}, shared by the results of the common
+	// lookups that find one node.
+	self []string
+	// next links the entries with the same key, in unique ID order.
+	next [3]*entry
 }
 
 // NewIndex indexes the models, seeds, snapshots and sources of a manifest
@@ -50,54 +72,53 @@ func NewIndex(m *dbt.Manifest, opts Options) *Index {
 	if adapter == "" && m != nil {
 		adapter = m.AdapterType
 	}
-	ix := &Index{
-		dialect:     dialectFor(adapter),
-		byFull:      map[string][]*entry{},
-		bySchema:    map[string][]*entry{},
-		byName:      map[string][]*entry{},
-		inertFull:   map[string][]*entry{},
-		inertSchema: map[string][]*entry{},
-		inertName:   map[string][]*entry{},
-	}
-	if m == nil {
-		return ix
+	ix := &Index{dialect: dialectFor(adapter)}
+	ix.keys = newKeyer(ix.dialect.keyCase)
+	if m != nil {
+		ix.entries = make([]entry, 0, len(m.Nodes)+len(m.Sources))
 	}
 
-	for i := range m.Nodes {
-		n := &m.Nodes[i]
-		switch n.ResourceType {
-		case dbt.ResourceModel, dbt.ResourceSeed, dbt.ResourceSnapshot:
-		default:
-			continue
-		}
-		table := cmp.Or(n.Alias, n.Name)
-		e := ix.newEntry(n.UniqueID, [3]string{n.Database, n.Schema, table}, n.RelationName, n.Quoting)
-		e.disabled = !n.Enabled
-		ix.add(e, n.HasRelation())
-	}
-	for i := range m.Sources {
-		s := &m.Sources[i]
-		table := cmp.Or(s.Identifier, s.Name)
-		e := ix.newEntry(s.UniqueID, [3]string{s.Database, s.Schema, table}, s.RelationName, s.Quoting)
-		e.disabled = !s.Enabled
-		ix.add(e, s.Enabled)
-	}
-
-	// Candidates in unique ID order give sorted match lists for free.
-	for _, byKey := range []map[string][]*entry{ix.byFull, ix.bySchema, ix.byName, ix.inertFull, ix.inertSchema, ix.inertName} {
-		for _, es := range byKey {
-			if len(es) > 1 {
-				slices.SortFunc(es, func(a, b *entry) int { return cmp.Compare(a.uniqueID, b.uniqueID) })
+	if m != nil {
+		for i := range m.Nodes {
+			n := &m.Nodes[i]
+			switch n.ResourceType {
+			case dbt.ResourceModel, dbt.ResourceSeed, dbt.ResourceSnapshot:
+			default:
+				continue
 			}
+			table := cmp.Or(n.Alias, n.Name)
+			e := ix.newEntry(n.UniqueID, [3]string{n.Database, n.Schema, table}, n.RelationName, n.Quoting)
+			e.disabled, e.hasRelation = !n.Enabled, n.HasRelation()
+			ix.entries = append(ix.entries, e)
 		}
+		for i := range m.Sources {
+			s := &m.Sources[i]
+			table := cmp.Or(s.Identifier, s.Name)
+			e := ix.newEntry(s.UniqueID, [3]string{s.Database, s.Schema, table}, s.RelationName, s.Quoting)
+			e.disabled, e.hasRelation = !s.Enabled, s.Enabled
+			ix.entries = append(ix.entries, e)
+		}
+	}
+	slices.SortFunc(ix.entries, func(a, b entry) int { return strings.Compare(a.uniqueID, b.uniqueID) })
+
+	ids := make([]string, len(ix.entries))
+	ix.byFull, ix.bySchema, ix.byName = make(map[uint64]*entry, len(ix.entries)), make(map[uint64]*entry, len(ix.entries)), make(map[uint64]*entry, len(ix.entries))
+	ix.inertFull, ix.inertSchema, ix.inertName = map[uint64]*entry{}, map[uint64]*entry{}, map[uint64]*entry{}
+	// Linking from the last entry to the first keeps each chain in unique
+	// ID order, which gives sorted match lists for free.
+	for i := len(ix.entries) - 1; i >= 0; i-- {
+		e := &ix.entries[i]
+		ids[i] = e.uniqueID
+		e.self = ids[i : i+1 : i+1]
+		ix.link(e)
 	}
 	return ix
 }
 
-func (ix *Index) newEntry(uniqueID string, names [3]string, relationName string, q dbt.Quoting) *entry {
+func (ix *Index) newEntry(uniqueID string, names [3]string, relationName string, q dbt.Quoting) entry {
 	d := ix.dialect
 	quoted := d.quoting(relationName, names, q)
-	e := &entry{uniqueID: uniqueID, quoted: quoted}
+	e := entry{uniqueID: uniqueID, quoted: quoted}
 	for i, name := range names {
 		e.stored[i] = d.stored(name, quoted[i])
 	}
@@ -109,15 +130,18 @@ func (ix *Index) newEntry(uniqueID string, names [3]string, relationName string,
 	return e
 }
 
-func (ix *Index) add(e *entry, hasRelation bool) {
+// link puts an entry at the head of the chains of its three keys.
+func (ix *Index) link(e *entry) {
 	full, schema, name := ix.byFull, ix.bySchema, ix.byName
-	if !hasRelation {
+	if !e.hasRelation {
 		full, schema, name = ix.inertFull, ix.inertSchema, ix.inertName
 	}
-	db, sc, tb := lowerASCII(e.stored[0]), lowerASCII(e.stored[1]), lowerASCII(e.stored[2])
-	full[db+keySep+sc+keySep+tb] = append(full[db+keySep+sc+keySep+tb], e)
-	schema[sc+keySep+tb] = append(schema[sc+keySep+tb], e)
-	name[tb] = append(name[tb], e)
+	fk := ix.keys.key(kindFull, e.stored[0], e.stored[1], e.stored[2])
+	sk := ix.keys.key(kindSchema, e.stored[1], e.stored[2], "")
+	nk := ix.keys.key(kindName, e.stored[2], "", "")
+	e.next[linkFull], full[fk] = full[fk], e
+	e.next[linkSchema], schema[sk] = schema[sk], e
+	e.next[linkName], name[nk] = name[nk], e
 }
 
 // quoting returns which of database, schema and identifier dbt quotes for
@@ -189,45 +213,55 @@ func (ix *Index) lookup(t tableName) lookupResult {
 	if t.schema.text == "" {
 		// Without a schema the table could be in any schema on the
 		// connection's search path, which Tableau does not report.
-		cands := ix.filter(ix.byName[lowerASCII(t.table.text)], t, false, false)
+		nk := ix.keys.key(kindName, t.table.text, "", "")
+		cands := ix.filter(ix.byName[nk], linkName, t, false, false)
 		if len(cands) == 0 {
-			cands = ix.filter(ix.inertName[lowerASCII(t.table.text)], t, false, false)
+			cands = ix.filter(ix.inertName[nk], linkName, t, false, false)
 		}
 		return lookupResult{reason: ReasonNoRelation, candidates: ids(cands)}
 	}
 
-	schemaKey := lowerASCII(t.schema.text) + keySep + lowerASCII(t.table.text)
+	sk := ix.keys.key(kindSchema, t.schema.text, t.table.text, "")
 	if t.db.text != "" {
-		fullKey := lowerASCII(t.db.text) + keySep + schemaKey
-		found := ix.filter(ix.byFull[fullKey], t, true, true)
+		fk := ix.keys.key(kindFull, t.db.text, t.schema.text, t.table.text)
+		head := ix.byFull[fk]
+		// The common case, one candidate that fits, allocates nothing.
+		if head != nil && head.next[linkFull] == nil && ix.fits(head, t, true, true) {
+			return lookupResult{uniqueIDs: head.self}
+		}
+		found := ix.filter(head, linkFull, t, true, true)
 		if len(found) == 0 {
 			// Relations without a database (a Hive metastore, for one)
 			// match on schema and table whatever the connection's database.
-			found = ix.filterNoDatabase(ix.bySchema[schemaKey], t)
+			found = ix.filterNoDatabase(ix.bySchema[sk], t)
 		}
 		if len(found) > 0 {
 			return decide(found, t, false)
 		}
-		inert := ix.filter(ix.inertFull[fullKey], t, true, true)
+		inert := ix.filter(ix.inertFull[fk], linkFull, t, true, true)
 		if len(inert) == 0 {
-			inert = ix.filterNoDatabase(ix.inertSchema[schemaKey], t)
+			inert = ix.filterNoDatabase(ix.inertSchema[sk], t)
 		}
 		return inertResult(inert)
 	}
 
-	found := ix.filter(ix.bySchema[schemaKey], t, false, true)
+	head := ix.bySchema[sk]
+	if head != nil && head.next[linkSchema] == nil && ix.fits(head, t, false, true) {
+		return lookupResult{uniqueIDs: head.self, schemaOnly: true}
+	}
+	found := ix.filter(head, linkSchema, t, false, true)
 	if len(found) > 0 {
 		return decide(found, t, true)
 	}
-	return inertResult(ix.filter(ix.inertSchema[schemaKey], t, false, true))
+	return inertResult(ix.filter(ix.inertSchema[sk], linkSchema, t, false, true))
 }
 
-// filter keeps the candidates whose names the table's names refer to under
-// the warehouse's rules. The table name is always compared; the database
-// and schema when asked.
-func (ix *Index) filter(cands []*entry, t tableName, withDB, withSchema bool) []*entry {
+// filter follows a chain of entries and keeps those whose names the
+// table's names refer to under the warehouse's rules. The table name is
+// always compared; the database and schema when asked.
+func (ix *Index) filter(head *entry, link int, t tableName, withDB, withSchema bool) []*entry {
 	var out []*entry
-	for _, e := range cands {
+	for e := head; e != nil; e = e.next[link] {
 		if ix.fits(e, t, withDB, withSchema) {
 			out = append(out, e)
 		}
@@ -235,9 +269,9 @@ func (ix *Index) filter(cands []*entry, t tableName, withDB, withSchema bool) []
 	return out
 }
 
-func (ix *Index) filterNoDatabase(cands []*entry, t tableName) []*entry {
+func (ix *Index) filterNoDatabase(head *entry, t tableName) []*entry {
 	var out []*entry
-	for _, e := range cands {
+	for e := head; e != nil; e = e.next[linkSchema] {
 		if e.stored[0] == "" && ix.fits(e, t, false, true) {
 			out = append(out, e)
 		}
@@ -318,21 +352,24 @@ func ids(es []*entry) []string {
 // Tableau's fields, falling back to the parts of its full name and then to
 // the connection's database.
 func (ix *Index) resolve(name, schema, database, fullName, connectionDB string) tableName {
-	var full []namePart
-	if fullName != "" {
-		full, _ = parseName(fullName, ix.dialect.backtickPath)
-	}
-	fromFull := func(fromEnd int) string {
-		if len(full) >= fromEnd {
-			return full[len(full)-fromEnd].text
-		}
-		return ""
-	}
-
 	t := tableName{
-		table:  namePart{text: cmp.Or(unwrapName(name), fromFull(1))},
-		schema: namePart{text: cmp.Or(unwrapName(schema), fromFull(2))},
-		db:     namePart{text: cmp.Or(unwrapName(database), fromFull(3), strings.TrimSpace(connectionDB))},
+		table:  namePart{text: unwrapName(name)},
+		schema: namePart{text: unwrapName(schema)},
+		db:     namePart{text: unwrapName(database)},
+	}
+	if fullName != "" && (t.table.text == "" || t.schema.text == "" || t.db.text == "") {
+		full, _ := parseName(fullName, ix.dialect.backtickPath)
+		fill := func(p *namePart, fromEnd int) {
+			if p.text == "" && len(full) >= fromEnd {
+				p.text = full[len(full)-fromEnd].text
+			}
+		}
+		fill(&t.table, 1)
+		fill(&t.schema, 2)
+		fill(&t.db, 3)
+	}
+	if t.db.text == "" {
+		t.db.text = strings.TrimSpace(connectionDB)
 	}
 	return t
 }

@@ -77,6 +77,13 @@ func readQuoted(s string, i int) (string, int, bool) {
 	if closing == '[' {
 		closing = ']'
 	}
+	// Without a doubled quote the text is a substring of s.
+	if end := strings.IndexByte(s[i+1:], closing); end >= 0 {
+		j := i + 1 + end
+		if j+1 >= len(s) || s[j+1] != closing {
+			return s[i+1 : j], j + 1, true
+		}
+	}
 	var b strings.Builder
 	for j := i + 1; j < len(s); j++ {
 		if s[j] != closing {
@@ -124,6 +131,9 @@ func unwrapName(s string) string {
 // by dots, with double quotes around a part that was quoted in SQL or that
 // holds characters that would make the joined name unclear.
 func displayName(parts ...namePart) string {
+	if s, ok := plainDisplayName(parts); ok {
+		return s
+	}
 	var b strings.Builder
 	first := true
 	for _, p := range parts {
@@ -143,4 +153,31 @@ func displayName(parts ...namePart) string {
 		b.WriteString(p.text)
 	}
 	return b.String()
+}
+
+// plainDisplayName joins parts that need no quotes with one allocation.
+func plainDisplayName(parts []namePart) (string, bool) {
+	n := 0
+	for _, p := range parts {
+		if p.mode == modeQuoted || strings.ContainsAny(p.text, ".\"[]` \t\n") {
+			return "", false
+		}
+		if p.text != "" {
+			n += len(p.text) + 1
+		}
+	}
+	if n == 0 {
+		return "", true
+	}
+	b := make([]byte, 0, n-1)
+	for _, p := range parts {
+		if p.text == "" {
+			continue
+		}
+		if len(b) > 0 {
+			b = append(b, '.')
+		}
+		b = append(b, p.text...)
+	}
+	return string(b), true
 }

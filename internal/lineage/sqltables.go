@@ -360,8 +360,13 @@ func (p *sqlScanner) readName() string {
 			after, ok := p.peek(2)
 			if ok && after.isPunct('.') {
 				// db..table: SQL Server's default schema.
-				b.WriteByte('.')
-				p.i++
+				last, ok := p.peek(3)
+				if !ok || (last.kind != tokWord && last.kind != tokQuoted) {
+					return b.String()
+				}
+				b.WriteString("..")
+				b.WriteString(last.text)
+				p.i += 3
 				continue
 			}
 			if !ok || (after.kind != tokWord && after.kind != tokQuoted) {

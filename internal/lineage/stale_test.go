@@ -1,0 +1,182 @@
+package lineage
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/autoexposures/autoexposures/internal/dbt"
+	"github.com/autoexposures/autoexposures/internal/tableau"
+)
+
+func TestFindStale(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 6, 0, 0, 0, time.UTC)
+	at := func(minutes int) time.Time { return t0.Add(time.Duration(minutes) * time.Minute) }
+	ptr := func(tm time.Time) *time.Time { return &tm }
+
+	// stg reads a source; mart reads stg and a seed; other stands alone.
+	m := &dbt.Manifest{AdapterType: "postgres",
+		Nodes: []dbt.Node{
+			node("model.p.stg", "db", "s", "stg", dependsOn("source.p.raw.events")),
+			node("seed.p.codes", "db", "s", "codes"),
+			node("model.p.mart", "db", "s", "mart", dependsOn("model.p.stg", "seed.p.codes")),
+			node("model.p.other", "db", "s", "other"),
+		},
+		Sources: []dbt.Source{source("source.p.raw.events", "db", "raw", "events")},
+	}
+	extract := func(luid string, refreshed *time.Time, tables ...string) tableau.Workbook {
+		var ts []tableau.Table
+		for _, name := range tables {
+			ts = append(ts, table("db", "s", name))
+		}
+		return tableau.Workbook{LUID: luid, EmbeddedDatasources: []tableau.EmbeddedDatasource{
+			{ID: "ds-" + luid, Name: "Extract", HasExtracts: true, ExtractLastRefreshTime: refreshed, UpstreamTables: ts},
+		}}
+	}
+	embedded := func(luid string) ExtractRef {
+		return ExtractRef{LUID: luid, Name: "Extract", DatasourceID: "ds-" + luid}
+	}
+	run := func(results ...dbt.RunResult) *dbt.RunResults {
+		return &dbt.RunResults{GeneratedAt: at(60), Results: results}
+	}
+	success := func(id string, minutes int) dbt.RunResult {
+		return dbt.RunResult{UniqueID: id, Status: "success", CompletedAt: at(minutes)}
+	}
+
+	tests := []struct {
+		name string
+		snap *tableau.Snapshot
+		rr   *dbt.RunResults
+		want StaleReport
+	}{
+		{
+			name: "read node rebuilt after refresh",
+			snap: &tableau.Snapshot{Workbooks: []tableau.Workbook{extract("w1", ptr(at(10)), "mart")}},
+			rr:   run(success("model.p.mart", 20)),
+			want: StaleReport{Extracts: []StaleExtract{{
+				ExtractRef: embedded("w1"), LastRefresh: ptr(at(10)), Exposures: []string{"w1"},
+				Models: []string{"model.p.mart"}, RebuiltAt: at(20),
+			}}},
+		},
+		{
+			name: "rebuilt before refresh",
+			snap: &tableau.Snapshot{Workbooks: []tableau.Workbook{extract("w1", ptr(at(30)), "mart")}},
+			rr:   run(success("model.p.mart", 20)),
+		},
+		{
+			name: "rebuilt at refresh time",
+			snap: &tableau.Snapshot{Workbooks: []tableau.Workbook{extract("w1", ptr(at(20)), "mart")}},
+			rr:   run(success("model.p.mart", 20)),
+		},
+		{
+			name: "upstream rebuilt through the graph",
+			snap: &tableau.Snapshot{Workbooks: []tableau.Workbook{extract("w1", ptr(at(10)), "mart")}},
+			rr:   run(success("model.p.stg", 5), success("seed.p.codes", 15), success("model.p.other", 25)),
+			want: StaleReport{Extracts: []StaleExtract{{
+				ExtractRef: embedded("w1"), LastRefresh: ptr(at(10)), Exposures: []string{"w1"},
+				Models: []string{"seed.p.codes"}, RebuiltAt: at(15),
+			}}},
+		},
+		{
+			name: "never refreshed",
+			snap: &tableau.Snapshot{Workbooks: []tableau.Workbook{extract("w1", nil, "stg")}},
+			rr:   run(success("model.p.stg", 5)),
+			want: StaleReport{Extracts: []StaleExtract{{
+				ExtractRef: embedded("w1"), Exposures: []string{"w1"}, Models: []string{"model.p.stg"}, RebuiltAt: at(5),
+			}}},
+		},
+		{
+			name: "live connection never stale",
+			snap: &tableau.Snapshot{Workbooks: []tableau.Workbook{{LUID: "w1", EmbeddedDatasources: []tableau.EmbeddedDatasource{
+				{ID: "live", Name: "Live", UpstreamTables: []tableau.Table{table("db", "s", "mart")}},
+			}}}},
+			rr: run(success("model.p.mart", 20)),
+		},
+		{
+			name: "live data source of an extract workbook",
+			snap: &tableau.Snapshot{Workbooks: []tableau.Workbook{{LUID: "w1", EmbeddedDatasources: []tableau.EmbeddedDatasource{
+				{ID: "live", Name: "Live", UpstreamTables: []tableau.Table{table("db", "s", "other")}},
+				{ID: "ds-w1", Name: "Extract", HasExtracts: true, ExtractLastRefreshTime: ptr(at(10)), UpstreamTables: []tableau.Table{table("db", "s", "codes")}},
+			}}}},
+			rr: run(success("model.p.other", 20)),
+		},
+		{
+			name: "errored and skipped ignored",
+			snap: &tableau.Snapshot{Workbooks: []tableau.Workbook{extract("w1", ptr(at(10)), "mart"), extract("w2", ptr(at(10)), "codes")}},
+			rr: run(
+				dbt.RunResult{UniqueID: "model.p.stg", Status: "error", CompletedAt: at(20)},
+				dbt.RunResult{UniqueID: "model.p.mart", Status: "skipped"},
+				dbt.RunResult{UniqueID: "model.p.other", Status: "error"},
+				dbt.RunResult{UniqueID: "test.p.not_null_mart_id", Status: "fail", CompletedAt: at(21)},
+			),
+			want: StaleReport{Ignored: []IgnoredResult{
+				{UniqueID: "model.p.mart", Status: "skipped", Exposures: []string{"w1"}},
+				{UniqueID: "model.p.other", Status: "error"},
+				{UniqueID: "model.p.stg", Status: "error", Exposures: []string{"w1"}},
+			}},
+		},
+		{
+			name: "success without timing uses the run end",
+			snap: &tableau.Snapshot{Workbooks: []tableau.Workbook{extract("w1", ptr(at(50)), "mart")}},
+			rr:   run(dbt.RunResult{UniqueID: "model.p.mart", Status: "success"}),
+			want: StaleReport{Extracts: []StaleExtract{{
+				ExtractRef: embedded("w1"), LastRefresh: ptr(at(50)), Exposures: []string{"w1"},
+				Models: []string{"model.p.mart"}, RebuiltAt: at(60),
+			}}},
+		},
+		{
+			name: "shared published extract once",
+			snap: &tableau.Snapshot{
+				Workbooks: []tableau.Workbook{
+					{LUID: "w2", PublishedDatasourceLUIDs: []string{"pds"}},
+					{LUID: "w1", PublishedDatasourceLUIDs: []string{"pds"}},
+					{LUID: "w3", PublishedDatasourceLUIDs: []string{"pds-live"}},
+				},
+				PublishedDatasources: []tableau.PublishedDatasource{
+					{LUID: "pds", Name: "Shared", HasExtracts: true, ExtractLastRefreshTime: ptr(at(10)), UpstreamTables: []tableau.Table{table("db", "s", "mart")}},
+					{LUID: "pds-live", Name: "Live", UpstreamTables: []tableau.Table{table("db", "s", "mart")}},
+				},
+			},
+			rr: run(success("model.p.stg", 12), success("model.p.mart", 14)),
+			want: StaleReport{Extracts: []StaleExtract{{
+				ExtractRef: ExtractRef{LUID: "pds", Published: true, Name: "Shared"}, LastRefresh: ptr(at(10)),
+				Exposures: []string{"w1", "w2"}, Models: []string{"model.p.mart", "model.p.stg"}, RebuiltAt: at(14),
+			}}},
+		},
+		{
+			name: "source only upstream",
+			snap: &tableau.Snapshot{Workbooks: []tableau.Workbook{{LUID: "w1", EmbeddedDatasources: []tableau.EmbeddedDatasource{
+				{ID: "ds-w1", Name: "Extract", HasExtracts: true, UpstreamTables: []tableau.Table{table("db", "raw", "events")}},
+			}}}},
+			rr: run(success("model.p.stg", 12)),
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := FindStale(m, tc.snap, Compute(m, tc.snap, Options{}), tc.rr)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("FindStale (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestFindStaleComputesMissingResult(t *testing.T) {
+	m := &dbt.Manifest{AdapterType: "postgres", Nodes: []dbt.Node{node("model.p.a", "db", "s", "a")}}
+	snap := &tableau.Snapshot{Workbooks: []tableau.Workbook{{LUID: "w", EmbeddedDatasources: []tableau.EmbeddedDatasource{
+		{ID: "d", Name: "D", HasExtracts: true, UpstreamTables: []tableau.Table{table("db", "s", "a")}},
+	}}}}
+	done := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	rr := &dbt.RunResults{Results: []dbt.RunResult{{UniqueID: "model.p.a", Status: "success", CompletedAt: done}}}
+
+	want := StaleReport{Extracts: []StaleExtract{{
+		ExtractRef: ExtractRef{LUID: "w", Name: "D", DatasourceID: "d"}, Exposures: []string{"w"}, Models: []string{"model.p.a"}, RebuiltAt: done,
+	}}}
+	if diff := cmp.Diff(want, FindStale(m, snap, nil, rr)); diff != "" {
+		t.Errorf("FindStale with nil result (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(StaleReport{}, FindStale(m, snap, nil, nil)); diff != "" {
+		t.Errorf("FindStale with nil run results (-want +got):\n%s", diff)
+	}
+}
