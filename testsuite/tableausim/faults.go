@@ -125,7 +125,7 @@ func (s *Server) applyFault(f *Fault, kind string, n int, w http.ResponseWriter,
 				Extensions: map[string]any{"severity": "ERROR", "code": f.GraphQLCode},
 			}
 		}
-		writeGraphQL(w, http.StatusOK, graphqlResponse{Errors: []graphqlError{ge}})
+		writeGraphQL(w, http.StatusOK, graphqlResponse{Errors: []graphqlError{ge}}, 0)
 		return true
 	}
 	return false

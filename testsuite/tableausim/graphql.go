@@ -1,7 +1,6 @@
 package tableausim
 
 import (
-	"bytes"
 	_ "embed"
 	"encoding/base64"
 	"encoding/json"
@@ -52,8 +51,8 @@ type location struct {
 
 // graphqlResponse keeps "data" before "errors" when written, as Tableau does.
 type graphqlResponse struct {
-	Data   any            `json:"data,omitempty"`
-	Errors []graphqlError `json:"errors,omitempty"`
+	Data   json.RawMessage `json:"data,omitempty"`
+	Errors []graphqlError  `json:"errors,omitempty"`
 }
 
 // serveGraphQL handles POST /api/metadata/graphql. Like Tableau's Metadata
@@ -66,13 +65,13 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		writeGraphQL(w, http.StatusBadRequest, graphqlResponse{Errors: []graphqlError{{
 			Message: "Invalid request body: " + err.Error(),
-		}}})
+		}}}, 0)
 		return
 	}
 
 	doc, errs := gqlparser.LoadQuery(metadataSchema, req.Query)
 	if len(errs) > 0 {
-		writeGraphQL(w, http.StatusOK, graphqlResponse{Errors: validationErrors(errs)})
+		writeGraphQL(w, http.StatusOK, graphqlResponse{Errors: validationErrors(errs)}, 0)
 		return
 	}
 	op := doc.Operations.ForName(req.OperationName)
@@ -80,7 +79,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		writeGraphQL(w, http.StatusOK, graphqlResponse{Errors: []graphqlError{{
 			Message:    fmt.Sprintf("Unknown operation named %q.", req.OperationName),
 			Extensions: map[string]any{"classification": "ValidationError"},
-		}}})
+		}}}, 0)
 		return
 	}
 	vars, err := validator.VariableValues(metadataSchema, op, req.Variables)
@@ -89,12 +88,12 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		if !errors.As(err, &gerr) {
 			gerr = gqlerror.Wrap(err)
 		}
-		writeGraphQL(w, http.StatusOK, graphqlResponse{Errors: validationErrors(gqlerror.List{gerr})})
+		writeGraphQL(w, http.StatusOK, graphqlResponse{Errors: validationErrors(gqlerror.List{gerr})}, 0)
 		return
 	}
 
 	s.mu.RLock()
-	ex := &executor{model: s.model, vars: vars, limit: s.nodeLimit}
+	ex := &executor{model: s.model, vars: vars, limit: s.nodeLimit, out: make([]byte, 0, 64<<10)}
 	data := ex.execute(op)
 	s.mu.RUnlock()
 
@@ -103,29 +102,26 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		resp.Errors = append(resp.Errors, nodeLimitError(ex.limit))
 	}
 	s.countNodes(ex.nodes)
-	writeGraphQL(w, http.StatusOK, resp)
+	writeGraphQL(w, http.StatusOK, resp, len(data))
 }
 
 // writeGraphQL writes a response with "data" before "errors". The data is
-// encoded in one pass by appendJSON.
-func writeGraphQL(w http.ResponseWriter, status int, resp graphqlResponse) {
-	var parts [][]byte
+// copied once into a buffer of at least sizeHint bytes.
+func writeGraphQL(w http.ResponseWriter, status int, resp graphqlResponse, sizeHint int) {
+	body := make([]byte, 0, max(512, sizeHint+256))
+	body = append(body, '{')
 	if resp.Data != nil {
-		data, err := appendJSON([]byte(`"data":`), resp.Data)
-		if err != nil {
-			status = http.StatusInternalServerError
-			data = nil
-			resp.Errors = []graphqlError{{Message: "The simulator failed to encode the response: " + err.Error()}}
-		}
-		if data != nil {
-			parts = append(parts, data)
-		}
+		body = append(body, `"data":`...)
+		body = append(body, resp.Data...)
 	}
 	if len(resp.Errors) > 0 {
+		if len(body) > 1 {
+			body = append(body, ',')
+		}
 		errs, _ := json.Marshal(resp.Errors)
-		parts = append(parts, append([]byte(`"errors":`), errs...))
+		body = append(body, `"errors":`...)
+		body = append(body, errs...)
 	}
-	body := append([]byte{'{'}, bytes.Join(parts, []byte{','})...)
 	body = append(body, '}', '\n')
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -174,58 +170,14 @@ func rateExceededError() graphqlError {
 	}
 }
 
-// orderedObject is a JSON object that keeps its keys in selection order, as
-// GraphQL responses do.
-type orderedObject struct {
-	keys   []string
-	values []any
-}
-
-func (o *orderedObject) set(key string, v any) {
-	o.keys = append(o.keys, key)
-	o.values = append(o.values, v)
-}
-
-// MarshalJSON writes the keys in insertion order. It encodes the whole
-// tree below in one pass, because encoding/json would otherwise re-check
-// the output of every nested MarshalJSON.
-func (o *orderedObject) MarshalJSON() ([]byte, error) {
-	return appendJSON(nil, o)
-}
-
-// appendJSON appends the JSON form of an executor result: ordered objects,
-// lists, strings, booleans, integers and null. Other values go through
-// encoding/json.
+// appendJSON appends the JSON form of a scalar field value: a string,
+// boolean, integer or null. Other values go through encoding/json.
 func appendJSON(b []byte, v any) ([]byte, error) {
 	switch v := v.(type) {
 	case nil:
 		return append(b, "null"...), nil
-	case *orderedObject:
-		b = append(b, '{')
-		for i, k := range v.keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, k)
-			b = append(b, ':')
-			var err error
-			if b, err = appendJSON(b, v.values[i]); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, '}'), nil
-	case []any:
-		b = append(b, '[')
-		for i, x := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = appendJSON(b, x); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
+	case json.RawMessage:
+		return append(b, v...), nil
 	case string:
 		return appendJSONString(b, v), nil
 	case bool:
@@ -240,12 +192,24 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 	return append(b, enc...), nil
 }
 
+// safeJSONByte reports whether c stands for itself inside a JSON string as
+// encoding/json writes it.
+func safeJSONByte(c byte) bool {
+	return c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+}
+
 // appendJSONString appends s as a JSON string. Invalid UTF-8 becomes
 // U+FFFD, as encoding/json does.
 func appendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
-	for i := 0; i < len(s); {
+	// Most strings need no escaping: copy the plain prefix in one step.
+	plain := 0
+	for plain < len(s) && safeJSONByte(s[plain]) {
+		plain++
+	}
+	b = append(b, s[:plain]...)
+	for i := plain; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		switch {
@@ -309,6 +273,9 @@ type executor struct {
 	exceeded bool
 	errs     []graphqlError
 	plans    map[planKey][]plannedField
+	// out is the "data" value, written while the query runs, so that no
+	// tree of the answer is built in between.
+	out []byte
 }
 
 // plannedField is one response key of a selection on one type, with its
@@ -345,9 +312,11 @@ func (p *pathNode) slice() []any {
 	return out
 }
 
-func (e *executor) execute(op *ast.OperationDefinition) any {
+// execute runs the operation and returns the JSON of its "data" value.
+func (e *executor) execute(op *ast.OperationDefinition) json.RawMessage {
 	root := queryRoot{m: e.model}
-	return e.selectObject(root, "Query", nil, op.SelectionSet, nil)
+	e.selectObject(root, "Query", nil, op.SelectionSet, nil)
+	return e.out
 }
 
 func (e *executor) plan(parent *ast.Field, set ast.SelectionSet, typeName string) []plannedField {
@@ -455,33 +424,38 @@ func typeMatches(condition, typeName string) bool {
 	return false
 }
 
-func (e *executor) selectObject(obj object, typeName string, parent *ast.Field, set ast.SelectionSet, path *pathNode) *orderedObject {
-	fields := e.plan(parent, set, typeName)
-	out := &orderedObject{keys: make([]string, 0, len(fields)), values: make([]any, 0, len(fields))}
-	for _, pf := range fields {
+// selectObject writes the JSON object of obj's selected fields.
+func (e *executor) selectObject(obj object, typeName string, parent *ast.Field, set ast.SelectionSet, path *pathNode) {
+	e.out = append(e.out, '{')
+	for i, pf := range e.plan(parent, set, typeName) {
+		if i > 0 {
+			e.out = append(e.out, ',')
+		}
+		e.out = appendJSONString(e.out, pf.key)
+		e.out = append(e.out, ':')
+
 		f := pf.field
 		if f.Name == "__typename" {
-			out.set(pf.key, typeName)
+			e.out = appendJSONString(e.out, typeName)
 			continue
 		}
-		fieldPath := &pathNode{parent: path, key: pf.key}
 		if strings.HasPrefix(f.Name, "__") {
 			e.errs = append(e.errs, graphqlError{
 				Message: "Introspection is not served by the Tableau simulator.",
-				Path:    fieldPath.slice(),
+				Path:    (&pathNode{parent: path, key: pf.key}).slice(),
 			})
-			out.set(pf.key, nil)
+			e.out = append(e.out, "null"...)
 			continue
 		}
 		v, err := obj.field(f.Name, pf.args)
 		if err != nil {
-			e.addFieldError(err, f, fieldPath)
-			out.set(pf.key, nil)
+			e.addFieldError(err, f, &pathNode{parent: path, key: pf.key})
+			e.out = append(e.out, "null"...)
 			continue
 		}
-		out.set(pf.key, e.value(v, f, pf.sub, fieldPath))
+		e.value(v, f, pf.sub, path, pf.key)
 	}
-	return out
+	e.out = append(e.out, '}')
 }
 
 func (e *executor) addFieldError(err error, f *ast.Field, path *pathNode) {
@@ -495,36 +469,57 @@ func (e *executor) addFieldError(err error, f *ast.Field, path *pathNode) {
 	e.errs = append(e.errs, ge)
 }
 
-// value completes a resolved value of field f against its declared type.
-func (e *executor) value(v any, f *ast.Field, set ast.SelectionSet, path *pathNode) any {
+// value writes a resolved value of field f, completed against its
+// declared type. The field's response path is parent plus key, built only
+// when an object or an error needs it.
+func (e *executor) value(v any, f *ast.Field, set ast.SelectionSet, parent *pathNode, key string) {
+	switch v.(type) {
+	case nil, string, bool, int:
+		var err error
+		if e.out, err = appendJSON(e.out, v); err != nil {
+			e.addFieldError(err, f, &pathNode{parent: parent, key: key})
+			e.out = append(e.out, "null"...)
+		}
+		return
+	}
+	path := &pathNode{parent: parent, key: key}
 	switch v := v.(type) {
 	case nil:
-		return nil
+		e.out = append(e.out, "null"...)
 	case structure:
-		return e.selectObject(v.object, v.typeName(), f, set, path)
+		e.selectObject(v.object, v.typeName(), f, set, path)
 	case object:
 		if !e.takeNode() {
-			return nil
+			e.out = append(e.out, "null"...)
+			return
 		}
-		return e.selectObject(v, v.typeName(), f, set, path)
+		e.selectObject(v, v.typeName(), f, set, path)
 	case []object:
-		out := make([]any, 0, len(v))
+		e.out = append(e.out, '[')
 		for i, item := range v {
 			if !e.takeNode() {
 				break
 			}
-			out = append(out, e.selectObject(item, item.typeName(), f, set, &pathNode{parent: path, key: i}))
+			if i > 0 {
+				e.out = append(e.out, ',')
+			}
+			e.selectObject(item, item.typeName(), f, set, &pathNode{parent: path, key: i})
 		}
-		return out
+		e.out = append(e.out, ']')
 	case connectionSource:
 		conn, err := e.page(f.Definition.Type.Name(), v)
 		if err != nil {
 			e.addFieldError(err, f, path)
-			return nil
+			e.out = append(e.out, "null"...)
+			return
 		}
-		return e.selectObject(conn, conn.typeName(), f, set, path)
+		e.selectObject(conn, conn.typeName(), f, set, path)
 	default:
-		return v
+		var err error
+		if e.out, err = appendJSON(e.out, v); err != nil {
+			e.addFieldError(err, f, path)
+			e.out = append(e.out, "null"...)
+		}
 	}
 }
 

@@ -231,7 +231,7 @@ func (w *workbookObj) field(name string, args map[string]any) (any, error) {
 	case "tags":
 		tags := make([]*tagObj, 0, len(wb.Tags))
 		for _, t := range wb.Tags {
-			tags = append(tags, &tagObj{name: t})
+			tags = append(tags, newTag(t))
 		}
 		return many(name, tags, args), nil
 	case "dashboards", "dashboardsConnection":
@@ -301,14 +301,16 @@ func (u *userObj) field(name string, args map[string]any) (any, error) {
 	return nil, unknownField("TableauUser", name)
 }
 
-type tagObj struct{ name string }
+type tagObj struct{ id, name string }
+
+func newTag(name string) *tagObj { return &tagObj{id: derivedID("Tag", name), name: name} }
 
 func (t *tagObj) typeName() string { return "Tag" }
 
 func (t *tagObj) field(name string, _ map[string]any) (any, error) {
 	switch name {
 	case "id":
-		return derivedID("Tag", t.name), nil
+		return t.id, nil
 	case "name":
 		return t.name, nil
 	}
@@ -322,7 +324,10 @@ func (d *dashboardObj) field(name string, _ map[string]any) (any, error) {
 	case "id":
 		return d.id, nil
 	case "luid":
-		return cmp.Or(d.d.LUID, derivedID("DashboardLUID", d.id)), nil
+		if d.d.LUID != "" {
+			return d.d.LUID, nil
+		}
+		return derivedID("DashboardLUID", d.id), nil
 	case "name":
 		return d.d.Name, nil
 	case "path":
