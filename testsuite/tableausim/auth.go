@@ -147,13 +147,13 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*session,
 			"No authentication credentials were provided.")
 		return nil, false
 	}
-	s.mu.Lock()
+	s.mu.RLock()
 	sess := s.sessions[token]
+	s.mu.RUnlock()
 	if sess != nil && !s.clock().Before(sess.expires) {
-		delete(s.sessions, token)
+		s.expireSession(token)
 		sess = nil
 	}
-	s.mu.Unlock()
 	if sess == nil {
 		writeError(w, r, http.StatusUnauthorized, "401002", "Unauthorized Access",
 			"Invalid authentication credentials were provided.")

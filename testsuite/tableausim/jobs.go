@@ -86,6 +86,9 @@ func (s *Server) Jobs() []Job {
 // sets the extract's extractLastRefreshTime to the job's completion time.
 func (s *Server) advanceJobs() {
 	now := s.clock()
+	if !s.jobsDue(now) {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, id := range s.jobOrder {
@@ -96,6 +99,20 @@ func (s *Server) advanceJobs() {
 		j.finalized = true
 		s.markRefreshed(j, j.completedAt())
 	}
+}
+
+// jobsDue reports whether a successful job waits to be finalized, under the
+// read lock, so that requests do not queue for the write lock when no job
+// is due.
+func (s *Server) jobsDue(now time.Time) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, id := range s.jobOrder {
+		if j := s.jobs[id]; !j.finalized && j.state(now) == JobSucceeded {
+			return true
+		}
+	}
+	return false
 }
 
 // markRefreshed sets the refresh time of a job's extracts; s.mu must be held
