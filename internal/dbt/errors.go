@@ -106,6 +106,8 @@ func artifactError(err error, name, expected, seen string) error {
 	case se.truncated:
 		ae.Found = fmt.Sprintf("truncated JSON (the input ends at byte %d%s)", se.offset, where)
 		ae.Hint = "the file was cut short: copy or download it again"
+	case se.limit:
+		ae.Found = fmt.Sprintf("JSON beyond this reader's limits (%s at byte %d%s)", se.msg, se.offset, where)
 	case se.want != "":
 		ae.Found = fmt.Sprintf("%s whose %s is %s (at byte %d)", seenOr(seen), se.path, se.got, se.offset)
 		ae.Expected = se.want

@@ -26,8 +26,8 @@ func ReadManifestFile(path string) (*Manifest, error) {
 // input and keeps only what lineage needs, so memory stays a small
 // fraction of the file size.
 //
-// Nodes and sources are returned in file order, enabled ones first and then
-// those of the manifest's disabled section. Errors about the content match
+// Nodes and sources are returned in file order. dbt writes the disabled
+// section after nodes and sources, so disabled ones come last. Errors about the content match
 // ErrInvalidArtifact and are *ArtifactError values.
 func ReadManifest(r io.Reader, name string) (*Manifest, error) {
 	plain, err := decompress(r, name, expectedManifest)

@@ -34,6 +34,7 @@ type scanError struct {
 	readErr   error  // the reader failed; msg describes it
 	path      string // JSON path of the value, such as nodes["model.a.b"].alias
 	want, got string // for a value of the wrong type
+	limit     bool   // valid JSON beyond maxDepth or maxKeptValue
 }
 
 func (e *scanError) Error() string { return fmt.Sprintf("%s at byte %d", e.msg, e.offset) }
@@ -71,6 +72,11 @@ func (s *scanner) offset() int64 { return s.base + int64(s.pos) }
 
 func (s *scanner) errorf(format string, args ...any) error {
 	return &scanError{offset: s.offset(), msg: fmt.Sprintf(format, args...)}
+}
+
+// limitError is the error for valid JSON that exceeds one of the limits.
+func (s *scanner) limitError(format string, args ...any) error {
+	return &scanError{offset: s.offset(), msg: fmt.Sprintf(format, args...), limit: true}
 }
 
 // endError is the error for input that ends where a value must go on.
@@ -281,7 +287,7 @@ func (s *scanner) array(fn func() error) error {
 func (s *scanner) enter() error {
 	s.depth++
 	if s.depth > maxDepth {
-		return s.errorf("values nested deeper than %d levels", maxDepth)
+		return s.limitError("values nested deeper than %d levels", maxDepth)
 	}
 	return nil
 }
@@ -311,7 +317,7 @@ func (s *scanner) readString() ([]byte, error) {
 	for {
 		if s.pos+j >= s.end {
 			if j > maxKeptValue {
-				return nil, s.errorf("string longer than %d bytes", maxKeptValue)
+				return nil, s.limitError("string longer than %d bytes", maxKeptValue)
 			}
 			if !s.more() {
 				return nil, s.endError()
@@ -322,7 +328,7 @@ func (s *scanner) readString() ([]byte, error) {
 		switch {
 		case c == '"':
 			if j > maxKeptValue {
-				return nil, s.errorf("string longer than %d bytes", maxKeptValue)
+				return nil, s.limitError("string longer than %d bytes", maxKeptValue)
 			}
 			out := s.buf[s.pos : s.pos+j]
 			s.pos += j + 1
@@ -357,13 +363,13 @@ func (s *scanner) readEscaped() ([]byte, error) {
 			return nil, s.endError()
 		}
 		if len(s.scratch) > maxKeptValue {
-			return nil, s.errorf("string longer than %d bytes", maxKeptValue)
+			return nil, s.limitError("string longer than %d bytes", maxKeptValue)
 		}
 		c := s.buf[s.pos]
 		switch {
 		case c == '"':
 			if len(s.scratch) > maxKeptValue {
-				return nil, s.errorf("string longer than %d bytes", maxKeptValue)
+				return nil, s.limitError("string longer than %d bytes", maxKeptValue)
 			}
 			s.pos++
 			return s.scratch, nil
@@ -507,7 +513,7 @@ func (s *scanner) readScalar() ([]byte, error) {
 	for {
 		if s.pos+j >= s.end {
 			if j > 1024 {
-				return nil, s.errorf("number longer than 1024 bytes")
+				return nil, s.limitError("number longer than 1024 bytes")
 			}
 			if !s.more() {
 				break
@@ -626,7 +632,7 @@ func (s *scanner) skipContainer() error {
 			}
 		case '{', '[':
 			if s.depth+len(stack) >= maxDepth {
-				return s.errorf("values nested deeper than %d levels", maxDepth)
+				return s.limitError("values nested deeper than %d levels", maxDepth)
 			}
 			stack = append(stack, c)
 			s.pos++
