@@ -56,7 +56,8 @@ func CLIPath() (string, error) {
 }
 
 // EnsureCLI returns the path of <repository>/bin/temporal, building it with
-// `go install` first when it is missing. A lock file in bin/ makes
+// `go install` first when it is missing. Outside the repository it returns
+// the temporal found on PATH. A lock file in bin/ makes
 // concurrent callers (test packages run in parallel) wait for one build.
 func EnsureCLI(ctx context.Context, logger *slog.Logger) (string, error) {
 	if logger == nil {
@@ -64,7 +65,12 @@ func EnsureCLI(ctx context.Context, logger *slog.Logger) (string, error) {
 	}
 	path, err := CLIPath()
 	if err != nil {
-		return "", err
+		// Outside the repository (an installed starter binary), a temporal
+		// on PATH will do.
+		if onPath, lookErr := exec.LookPath("temporal"); lookErr == nil {
+			return onPath, nil
+		}
+		return "", fmt.Errorf("%w; or put the Temporal CLI on PATH", err)
 	}
 	if isExecutable(path) {
 		return path, nil

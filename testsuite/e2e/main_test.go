@@ -33,6 +33,10 @@ func TestMain(m *testing.M) {
 }
 
 func runSuite(m *testing.M) int {
+	if testing.Short() {
+		fmt.Fprintln(os.Stderr, "e2e: skipped in -short mode: these tests build binaries and start a Temporal dev server")
+		return 0
+	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()

@@ -195,15 +195,22 @@ type result struct {
 	code           int
 }
 
-// starter runs the starter binary with the stack's environment.
+// starter runs the starter binary with the stack's environment, in the
+// test's directory.
 func (s *stack) starter(ctx context.Context, args ...string) result {
+	s.t.Helper()
+	return s.starterIn(ctx, s.dir, args...)
+}
+
+// starterIn runs the starter binary with the stack's environment in dir.
+func (s *stack) starterIn(ctx context.Context, dir string, args ...string) result {
 	s.t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 
 	cmd := exec.CommandContext(ctx, suite.starterBin, args...)
 	cmd.Env = s.env
-	cmd.Dir = s.dir
+	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr

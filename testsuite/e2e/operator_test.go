@@ -1,0 +1,175 @@
+package e2e
+
+import (
+	"context"
+	"encoding/base64"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// payloadData matches the base64 payloads in the CLI's JSON output.
+var payloadData = regexp.MustCompile(`"data":\s*"([A-Za-z0-9+/=]+)"`)
+
+// scheduleJSON returns the schedule as the Temporal CLI describes it, with
+// each base64 payload followed by its decoded text.
+func (s *stack) scheduleJSON(ctx context.Context) string {
+	s.t.Helper()
+	cmd := exec.CommandContext(ctx, suite.temporalCLI, "schedule", "describe",
+		"--address", suite.server.Address, "--namespace", "default",
+		"--schedule-id", s.taskQueue+"-schedule", "--output", "json")
+	cmd.Env = s.env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("temporal schedule describe: %v\n%s", err, out)
+	}
+	text := string(out)
+	for _, m := range payloadData.FindAllStringSubmatch(text, -1) {
+		if decoded, err := base64.StdEncoding.DecodeString(m[1]); err == nil {
+			text += "\n" + string(decoded)
+		}
+	}
+	return text
+}
+
+func TestScheduleCreatedThenUpdated(t *testing.T) {
+	ctx := context.Background()
+	tab := startTableau(t, demoSite(t))
+	s := newStack(t, tab.config())
+
+	created := s.mustStarter(ctx, "schedule", "--at", "07:30", "--time-zone", "Europe/Paris",
+		"--catchup-window", "2h", "--collections", "Exec dashboards")
+	if !strings.Contains(created.stdout, "created") {
+		t.Errorf("first schedule run did not create the schedule:\n%s", created.stdout)
+	}
+	for _, want := range []string{"daily at 07:30 Europe/Paris", "catch-up window 2h0m0s", "collections Exec dashboards"} {
+		if !strings.Contains(created.stdout, want) {
+			t.Errorf("schedule output does not contain %q:\n%s", want, created.stdout)
+		}
+	}
+
+	// Running it again with another time updates the same schedule and
+	// keeps the selection, which no flag named.
+	updated := s.mustStarter(ctx, "schedule", "--at", "18:05")
+	if !strings.Contains(updated.stdout, "updated") {
+		t.Errorf("second schedule run did not update the schedule:\n%s", updated.stdout)
+	}
+	for _, want := range []string{"daily at 18:05 UTC", "collections Exec dashboards", "overlapping runs skipped"} {
+		if !strings.Contains(updated.stdout, want) {
+			t.Errorf("updated schedule output does not contain %q:\n%s", want, updated.stdout)
+		}
+	}
+	described := s.scheduleJSON(ctx)
+	for _, want := range []string{"SCHEDULE_OVERLAP_POLICY_SKIP", "Exec dashboards", "CollectionSyncWorkflow", s.taskQueue} {
+		if !strings.Contains(described, want) {
+			t.Errorf("temporal schedule describe does not contain %q:\n%s", want, described)
+		}
+	}
+
+	t.Run("collections set changes the selection and syncs", func(t *testing.T) {
+		s.startWorker()
+		res := s.mustStarter(ctx, "collections", "set", "Ops: weekly review")
+		for _, want := range []string{"now syncs collections Ops: weekly review", "Sync finished: read 2 workbooks"} {
+			if !strings.Contains(res.stdout, want) {
+				t.Errorf("collections set output does not contain %q:\n%s", want, res.stdout)
+			}
+		}
+		shown := s.mustStarter(ctx, "collections", "show")
+		if !strings.Contains(shown.stdout, "selection: collections Ops: weekly review") {
+			t.Errorf("collections show does not list the new selection:\n%s", shown.stdout)
+		}
+		if strings.Contains(s.scheduleJSON(ctx), "Exec dashboards") {
+			t.Error("the schedule's action still holds the old selection")
+		}
+	})
+
+	t.Run("unknown collection fails clearly", func(t *testing.T) {
+		res := s.starter(ctx, "sync", "--collections", "No such collection")
+		if res.code == 0 {
+			t.Fatalf("sync of an unknown collection exited 0:\n%s", res.stdout)
+		}
+		if !strings.Contains(res.stderr, "No such collection") {
+			t.Errorf("error does not name the unknown collection:\n%s", res.stderr)
+		}
+	})
+}
+
+func TestStatusListsRecentRuns(t *testing.T) {
+	ctx := context.Background()
+	tab := startTableau(t, demoSite(t))
+	s := newStack(t, tab.config())
+	s.startWorker()
+	s.mustStarter(ctx, "job-completed", "--run-id", "e2e-status-1",
+		"--manifest", repoFile(jaffleManifest), "--run-results", repoFile(jaffleRunResults))
+
+	res := s.mustStarter(ctx, "status")
+	for _, want := range []string{
+		"no schedule " + s.taskQueue + "-schedule",
+		"completed  JobLineageWorkflow  lineage-e2e-status-1",
+		"dbt run e2e-status-1: 6 exposures: 6 added",
+		"completed  CollectionSyncWorkflow  collection-sync-lineage-e2e-status-1",
+	} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("status does not contain %q:\n%s", want, res.stdout)
+		}
+	}
+}
+
+func TestJobCompletedFailsOnInvalidManifest(t *testing.T) {
+	ctx := context.Background()
+	tab := startTableau(t, demoSite(t))
+	s := newStack(t, tab.config())
+	s.startWorker()
+	bad := filepath.Join(t.TempDir(), "manifest.json")
+	if err := os.WriteFile(bad, []byte(`{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/catalog/v1.json"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	res := s.starter(ctx, "job-completed", "--run-id", "e2e-invalid-1", "--manifest", bad)
+	if res.code != 1 {
+		t.Errorf("exit code = %d, want 1\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	if !strings.Contains(res.stderr, "manifest.json") {
+		t.Errorf("error does not name the file:\n%s", res.stderr)
+	}
+	if _, err := os.Stat(s.exposuresFile); !os.IsNotExist(err) {
+		t.Errorf("an exposures file was written for an invalid manifest (stat error %v)", err)
+	}
+}
+
+var webUILine = regexp.MustCompile(`Temporal Web UI: (http://127\.0\.0\.1:\d+)/`)
+
+func TestDemoRunsOnBundledInputs(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := newStack(t, stackConfig{})
+
+	// The demo runs from the repository, as `go run ./starter demo` does,
+	// because it finds bin/temporal there.
+	res := s.starterIn(ctx, suite.repoRoot, "demo", "--state-dir", filepath.Join(dir, "state"), "--out-dir", filepath.Join(dir, "out"))
+	if res.code != 0 {
+		t.Fatalf("demo exited %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	for _, want := range []string{
+		"== job-completed: dbt run demo-",
+		"6 exposures: 6 added",
+		"== collection sync: collections Exec dashboards, Ops: weekly review",
+		"customer_lifetime_value (\"Customer Lifetime Value\")",
+		"depends on ref('customers'), ref('orders')",
+		"unparsed_sql",
+	} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("demo output does not contain %q:\n%s", want, res.stdout)
+		}
+	}
+	if !webUILine.MatchString(res.stdout) {
+		t.Errorf("demo output has no Web UI address:\n%s", res.stdout)
+	}
+	yml := readFile(t, filepath.Join(dir, "out", "tableau_exposures.yml"))
+	if !strings.Contains(yml, "name: customer_lifetime_value") {
+		t.Errorf("demo exposures file lacks customer_lifetime_value:\n%s", yml)
+	}
+}
