@@ -38,6 +38,17 @@ type costModel struct {
 	correction float64
 }
 
+func newCostModel(initial float64, nodeLimit int) *costModel {
+	return &costModel{initial: initial, target: float64(nodeLimit) * batchNodeShare}
+}
+
+// measured reports whether any batch has been read yet.
+func (m *costModel) measured() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.items > 0
+}
+
 func (m *costModel) perItem() float64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -71,16 +82,17 @@ func (m *costModel) exceeded() {
 	m.correction = max(m.correction, 1) * 1.5
 }
 
-// readBatches reads items by LUID in batches under the node limit, the first
-// batch alone to measure the cost and the rest up to Config.Concurrency at a
-// time. Results keep the order of the batches. onBatch, when not nil, sees
-// each batch as soon as it is read, from any goroutine.
-func readBatches[T any](ctx context.Context, c *Client, what string, luids []string, initialCost float64,
+// readBatches reads items by LUID in batches under the node limit, up to
+// Config.Concurrency at a time. Until model has measured a batch, the first
+// batch is read alone to measure the cost; the Client keeps its models, so
+// later calls skip that step. Results keep the order of the batches.
+// onBatch, when not nil, sees each batch as soon as it is read, from any
+// goroutine.
+func readBatches[T any](ctx context.Context, c *Client, what string, luids []string, model *costModel,
 	read func(ctx context.Context, batch []string) ([]T, error), cost func(T) int, onBatch func([]T)) ([]T, error) {
 	if len(luids) == 0 {
 		return nil, nil
 	}
-	model := &costModel{initial: initialCost, target: float64(c.cfg.NodeLimit) * batchNodeShare}
 
 	var readSplit func(ctx context.Context, batch []string) ([]T, error)
 	readSplit = func(ctx context.Context, batch []string) ([]T, error) {
@@ -116,13 +128,18 @@ func readBatches[T any](ctx context.Context, c *Client, what string, luids []str
 		return items, nil
 	}
 
-	// The first batch measures the cost per item.
-	first := luids[:min(model.batchSize(), len(luids))]
-	out, err := readSplit(ctx, first)
-	if err != nil {
-		return nil, err
+	var out []T
+	rest := luids
+	if !model.measured() {
+		// The first batch measures the cost per item.
+		first := luids[:min(model.batchSize(), len(luids))]
+		items, err := readSplit(ctx, first)
+		if err != nil {
+			return nil, err
+		}
+		out = items
+		rest = luids[len(first):]
 	}
-	rest := luids[len(first):]
 	if len(rest) == 0 {
 		return out, nil
 	}

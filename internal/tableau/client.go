@@ -35,6 +35,16 @@ type Client struct {
 	session    *session
 	generation uint64
 
+	// workbookCost and datasourceCost learn the nodes per item across
+	// calls, so that later reads size their batches right away.
+	workbookCost   *costModel
+	datasourceCost *costModel
+
+	// sqlMu guards the site's custom SQL from the last read.
+	sqlMu     sync.Mutex
+	sqlNodes  []customSQLNode
+	sqlReadAt time.Time
+
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
@@ -82,6 +92,9 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		version: resolved.APIVersion,
 		slots:   make(chan struct{}, resolved.Concurrency),
 		sleep:   sleepContext,
+
+		workbookCost:   newCostModel(initialWorkbookCost, resolved.NodeLimit),
+		datasourceCost: newCostModel(initialDatasourceCost, resolved.NodeLimit),
 	}
 	for _, opt := range opts {
 		opt(c)

@@ -472,3 +472,34 @@ func TestRequestTimeout(t *testing.T) {
 		t.Errorf("GraphQL requests = %d, want 2 (TABLEAU_MAX_ATTEMPTS)", n)
 	}
 }
+
+func TestChunkedReadsShareCustomSQL(t *testing.T) {
+	sim := startSim(t, testSimSite(tableausim.Settings{}))
+	h := newHarness(t, sim, nil)
+	ctx := context.Background()
+
+	var got tableau.ReadResult
+	for _, chunk := range [][]string{{wbOrders, wbCustomers}, {wbFinance, wbLive}} {
+		res, err := h.client.ReadWorkbooks(ctx, chunk)
+		if h.checkErr(t, err) != nil {
+			t.Fatalf("ReadWorkbooks(%v): %v", chunk, err)
+		}
+		got.Workbooks = append(got.Workbooks, res.Workbooks...)
+		got.PublishedDatasources = append(got.PublishedDatasources, res.PublishedDatasources...)
+	}
+	want := expectedSnapshot(sim.URL(), tableau.Selection{}, allLUIDs(), nil)
+	if diff := cmp.Diff(want.Workbooks, got.Workbooks); diff != "" {
+		t.Errorf("workbooks read in chunks (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want.PublishedDatasources, got.PublishedDatasources); diff != "" {
+		t.Errorf("published data sources read in chunks (-want +got):\n%s", diff)
+	}
+	if n := h.rec.queriesWith("customSQLTablesConnection"); n != 1 {
+		t.Errorf("custom SQL reads = %d, want 1 for both chunks", n)
+	}
+	// The second chunk knows the cost per workbook from the first, so it
+	// needs one lineage request.
+	if n := h.rec.queriesWith("embeddedDatasources"); n != 2 {
+		t.Errorf("lineage requests = %d, want 2 (one per chunk)", n)
+	}
+}

@@ -3,7 +3,14 @@ package tableau
 import (
 	"context"
 	"sync"
+	"time"
 )
+
+// customSQLReuse is how long the site's custom SQL, read in full because the
+// Metadata API cannot filter it by workbook, serves later reads. A sync that
+// reads a site in chunks, one call per chunk, then reads it once. A query
+// edited within this time shows up in the next sync.
+const customSQLReuse = 2 * time.Minute
 
 // customSQLRead is a read of the site's custom SQL running in the
 // background.
@@ -13,13 +20,29 @@ type customSQLRead struct {
 	err   error
 }
 
-// startCustomSQL starts reading the site's custom SQL. It stops when ctx
-// ends.
+// startCustomSQL starts reading the site's custom SQL, unless a read from
+// less than customSQLReuse ago can serve. It stops when ctx ends.
 func (c *Client) startCustomSQL(ctx context.Context) *customSQLRead {
 	r := &customSQLRead{done: make(chan struct{})}
+	c.sqlMu.Lock()
+	fresh := !c.sqlReadAt.IsZero() && time.Since(c.sqlReadAt) < customSQLReuse
+	nodes := c.sqlNodes
+	c.sqlMu.Unlock()
+	if fresh {
+		r.nodes = nodes
+		close(r.done)
+		return r
+	}
+
 	go func() {
 		defer close(r.done)
+		started := time.Now()
 		r.nodes, r.err = c.readCustomSQLNodes(ctx)
+		if r.err == nil {
+			c.sqlMu.Lock()
+			c.sqlNodes, c.sqlReadAt = r.nodes, started
+			c.sqlMu.Unlock()
+		}
 	}()
 	return r
 }

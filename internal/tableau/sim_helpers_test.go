@@ -3,6 +3,7 @@ package tableau_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -148,9 +149,10 @@ type recorder struct {
 	// simulator's shutdown waiting.
 	transport *http.Transport
 
-	mu     sync.Mutex
-	tokens map[string]bool
-	paths  []string
+	mu      sync.Mutex
+	tokens  map[string]bool
+	paths   []string
+	queries []string
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -160,6 +162,17 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	r.paths = append(r.paths, req.Method+" "+req.URL.Path)
 	r.mu.Unlock()
+	if strings.HasSuffix(req.URL.Path, "/metadata/graphql") && req.Body != nil {
+		body, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		r.mu.Lock()
+		r.queries = append(r.queries, string(body))
+		r.mu.Unlock()
+	}
 	return r.transport.RoundTrip(req)
 }
 
@@ -171,6 +184,19 @@ func (r *recorder) sessionTokens() []string {
 		out = append(out, tok)
 	}
 	return out
+}
+
+// queriesWith counts the GraphQL requests whose body contains text.
+func (r *recorder) queriesWith(text string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, q := range r.queries {
+		if strings.Contains(q, text) {
+			n++
+		}
+	}
+	return n
 }
 
 func (r *recorder) requestPaths() []string {

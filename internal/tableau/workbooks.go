@@ -149,9 +149,9 @@ func (c *Client) listWorkbooks(ctx context.Context, filter *Workbook_Filter) ([]
 // Config.Concurrency at once. Workbooks that no longer exist are listed in
 // ReadResult.Missing; that is not an error.
 //
-// The custom SQL of the site is read in full on each call, because the
-// Metadata API cannot filter custom SQL by workbook; callers that read a site
-// in several calls pay for it each time.
+// The Metadata API cannot filter custom SQL by workbook, so the site's custom
+// SQL is read in full and kept for customSQLReuse. Calls that read one site
+// in chunks within that time read it once.
 func (c *Client) ReadWorkbooks(ctx context.Context, luids []string) (ReadResult, error) {
 	return c.readWorkbooks(ctx, luids, nil)
 }
@@ -225,7 +225,7 @@ func (c *Client) readWorkbooks(ctx context.Context, luids []string, sql *customS
 // readWorkbookNodes reads the lineage of the given workbooks in batches.
 // onBatch sees each batch as soon as it is read.
 func (c *Client) readWorkbookNodes(ctx context.Context, luids []string, onBatch func([]workbookNode)) ([]workbookNode, error) {
-	return readBatches(ctx, c, "workbooks", luids, initialWorkbookCost,
+	return readBatches(ctx, c, "workbooks", luids, c.workbookCost,
 		func(ctx context.Context, batch []string) ([]workbookNode, error) {
 			return pageAll(ctx, c, "reading Tableau workbook lineage", len(batch),
 				func(first int, after string) ([]workbookNode, pageInfo, error) {
@@ -246,7 +246,7 @@ func (c *Client) readPublishedDatasourceNodes(ctx context.Context, luids []strin
 	if len(luids) == 0 {
 		return nil, nil
 	}
-	return readBatches(ctx, c, "published data sources", luids, initialDatasourceCost,
+	return readBatches(ctx, c, "published data sources", luids, c.datasourceCost,
 		func(ctx context.Context, batch []string) ([]publishedDatasourceNode, error) {
 			return pageAll(ctx, c, "reading Tableau published data sources", len(batch),
 				func(first int, after string) ([]publishedDatasourceNode, pageInfo, error) {
