@@ -108,7 +108,8 @@ defaults:
 exclude:
   projects: [sandbox]
 workbooks:
-  - luid: 0000000B-0000-4000-8000-000000000000
+  # Lower case on purpose: LUIDs compare without case.
+  - luid: 0000000b-0000-4000-8000-000000000000
     maturity: low
     owner: {name: Regional team, email: regional@example.com}
     depends_on:

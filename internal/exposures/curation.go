@@ -225,7 +225,7 @@ func parseOverrides(n *yaml.Node, c *Curation) error {
 		if luid == "" {
 			return lineErr(item, "workbook entry without a luid: add the workbook's Tableau LUID")
 		}
-		if prev, dup := c.Workbooks[luid]; dup {
+		if prev, dup := c.override(luid); dup {
 			return lineErr(item, "workbook %s is already configured at line %d: merge the two entries", luid, prev.Line)
 		}
 		c.Workbooks[luid] = o
@@ -355,8 +355,10 @@ func globRegexp(pattern string) (*regexp.Regexp, error) {
 // selects reports whether the selector matches a workbook, and which rule
 // matched. collectionNames maps collection LUIDs to names.
 func (s Selector) selects(wb tableau.Workbook, collectionNames map[string]string) (string, bool) {
-	if slices.Contains(s.WorkbookLUIDs, wb.LUID) {
-		return "workbook " + wb.LUID, true
+	for _, luid := range s.WorkbookLUIDs {
+		if strings.EqualFold(luid, wb.LUID) {
+			return "workbook " + luid, true
+		}
 	}
 	for i, p := range s.NamePatterns {
 		var re *regexp.Regexp
@@ -383,6 +385,23 @@ func (s Selector) selects(wb tableau.Workbook, collectionNames map[string]string
 		}
 	}
 	return "", false
+}
+
+// override returns the override for a workbook. LUIDs compare without
+// case, because people paste them from URLs and logs in either case.
+func (c *Curation) override(luid string) (Override, bool) {
+	if c == nil {
+		return Override{}, false
+	}
+	if o, ok := c.Workbooks[luid]; ok {
+		return o, true
+	}
+	for key, o := range c.Workbooks {
+		if strings.EqualFold(key, luid) {
+			return o, true
+		}
+	}
+	return Override{}, false
 }
 
 // isEmpty reports whether the selector has no rules.

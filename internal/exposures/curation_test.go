@@ -83,6 +83,7 @@ func TestParseCurationErrors(t *testing.T) {
 		{"entry without luid", "version: 1\nworkbooks:\n  - name: x\n", "line 3: workbook entry without a luid"},
 		{"bad name", "version: 1\nworkbooks:\n  - luid: a\n    name: 9 lives\n", `line 4: invalid exposure name "9 lives"`},
 		{"duplicate luid", "version: 1\nworkbooks:\n  - luid: a\n  - luid: a\n", "line 4: workbook a is already configured at line 3"},
+		{"duplicate luid in other case", "version: 1\nworkbooks:\n  - luid: ab\n  - luid: AB\n", "line 4: workbook AB is already configured at line 3"},
 		{"bad depends_on", "version: 1\nworkbooks:\n  - luid: a\n    depends_on:\n      - model('x')\n", `line 5: invalid depends_on entry "model('x')"`},
 		{"duplicate key", "version: 1\nversion: 1\n", `line 2: key "version" is given twice`},
 		{"top-level list", "- version: 1\n", "line 1: expected a mapping"},
@@ -141,6 +142,7 @@ func TestCurationSelection(t *testing.T) {
 		{"exclude by pattern", "version: 1\nexclude: {names: [\"*(OLD)*\"]}\n", "excluded by name pattern *(OLD)*"},
 		{"exclude by question mark", "version: 1\nexclude: {names: [\"Sales (old) Q?\"]}\n", "excluded by name pattern Sales (old) Q?"},
 		{"exclude by luid wins over include", "version: 1\ninclude: {projects: [finance]}\nexclude: {workbooks: [w1]}\n", "excluded by workbook w1"},
+		{"luid without case", "version: 1\nexclude: {workbooks: [W1]}\n", "excluded by workbook W1"},
 		{"pattern is anchored", "version: 1\nexclude: {names: [\"Sales\"]}\n", ""},
 	}
 	for _, tt := range tests {

@@ -154,10 +154,7 @@ func build(in Input, res *lineage.Result) (*Output, error) {
 			continue
 		}
 
-		var override Override
-		if in.Curation != nil {
-			override = in.Curation.Workbooks[wb.LUID]
-		}
+		override, _ := in.Curation.override(wb.LUID)
 		refs, nodeIDs, err := idx.dependencies(lineageByLUID[wb.LUID].DependsOn, override, in.Curation)
 		if err != nil {
 			return nil, err
