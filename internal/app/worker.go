@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sethvargo/go-envconfig"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/autoexposures/autoexposures/activities"
@@ -31,11 +32,23 @@ type Config struct {
 // LoadConfig reads the worker's configuration from the process
 // environment. The error lists every problem of every part at once.
 func LoadConfig(ctx context.Context) (Config, error) {
+	return LoadConfigFrom(ctx, envconfig.OsLookuper())
+}
+
+// LoadConfigFrom reads the worker's configuration from l.
+func LoadConfigFrom(ctx context.Context, l envconfig.Lookuper) (Config, error) {
 	var cfg Config
 	var settingsErr, temporalErr, tableauErr error
-	cfg.Settings, settingsErr = config.Load(ctx)
-	cfg.Temporal, temporalErr = config.LoadTemporal(ctx)
-	cfg.Tableau, tableauErr = tableau.LoadConfig(ctx)
+	cfg.Settings, settingsErr = config.LoadFrom(ctx, l)
+	cfg.Temporal, temporalErr = config.LoadTemporalFrom(ctx, l)
+
+	// The Tableau variables are decoded here rather than by
+	// tableau.LoadConfig, which stops at the first missing one.
+	if problems := config.Decode(ctx, &cfg.Tableau, l); len(problems) > 0 {
+		tableauErr = &config.Error{Problems: problems}
+	} else if cfg.Tableau, tableauErr = cfg.Tableau.Resolve(); tableauErr != nil {
+		tableauErr = fmt.Errorf("invalid Tableau configuration: %w", tableauErr)
+	}
 	return cfg, config.Join(settingsErr, temporalErr, tableauErr)
 }
 

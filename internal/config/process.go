@@ -2,6 +2,7 @@ package config
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -9,14 +10,26 @@ import (
 	"github.com/sethvargo/go-envconfig"
 )
 
-// process decodes target from l and returns one problem per variable that
-// failed to decode. envconfig stops at the first failure, so process masks
-// the variable that failed (its field takes the default) and decodes again,
-// until nothing fails. Values of fields tagged secret are never echoed.
+// Decode fills target, a pointer to a struct with env tags, from l and
+// returns one problem per variable that failed to decode or is required and
+// missing. envconfig stops at the first failure, so Decode masks the
+// variable that failed (its field takes the default) and decodes again,
+// until nothing fails. The value of a field of type Secret, or whose name
+// ends in Secret, is never shown.
+func Decode(ctx context.Context, target any, l envconfig.Lookuper) []string {
+	return process(ctx, target, l)
+}
+
 func process(ctx context.Context, target any, l envconfig.Lookuper) []string {
-	masked := map[string]bool{}
+	// masked holds the variables that failed: a first retry sees them set
+	// to the empty string, which satisfies "required"; a second sees them
+	// unset, which gives the field its default.
+	masked := map[string]int{}
 	lookup := envconfig.LookuperFunc(func(key string) (string, bool) {
-		if masked[key] {
+		switch masked[key] {
+		case 1:
+			return "", true
+		case 2:
 			return "", false
 		}
 		return l.Lookup(key)
@@ -24,7 +37,7 @@ func process(ctx context.Context, target any, l envconfig.Lookuper) []string {
 
 	var problems []string
 	fields := reflect.TypeOf(target).Elem().NumField()
-	for range fields + 1 {
+	for range 2*fields + 1 {
 		err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: target, Lookuper: lookup})
 		if err == nil {
 			return problems
@@ -32,14 +45,21 @@ func process(ctx context.Context, target any, l envconfig.Lookuper) []string {
 
 		field, cause, _ := strings.Cut(err.Error(), ": ")
 		key, secret := envKey(target, field)
-		if key == "" || masked[key] {
+		if key == "" || masked[key] >= 2 {
 			return append(problems, err.Error())
 		}
-		masked[key] = true
+		masked[key]++
+		if masked[key] > 1 {
+			// The empty string failed too; the problem is already listed.
+			continue
+		}
 		val, _ := l.Lookup(key)
-		if secret {
+		switch {
+		case errors.Is(err, envconfig.ErrMissingRequired):
+			problems = append(problems, fmt.Sprintf("%s is missing: set it", key))
+		case secret:
 			problems = append(problems, fmt.Sprintf("%s is invalid: %s", key, redact(cause, val)))
-		} else {
+		default:
 			problems = append(problems, fmt.Sprintf("%s=%q is invalid: %s", key, val, cause))
 		}
 	}
@@ -54,7 +74,8 @@ func envKey(target any, field string) (string, bool) {
 		return "", false
 	}
 	key, _, _ := strings.Cut(f.Tag.Get("env"), ",")
-	return strings.TrimSpace(key), f.Type == reflect.TypeOf(Secret(""))
+	secret := f.Type == reflect.TypeOf(Secret("")) || strings.HasSuffix(f.Name, "Secret")
+	return strings.TrimSpace(key), secret
 }
 
 func redact(msg, secret string) string {
