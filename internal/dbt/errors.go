@@ -23,7 +23,7 @@ type ArtifactError struct {
 	// Expected describes what was expected, such as
 	// "a dbt manifest.json of schema v4 to v12".
 	Expected string
-	// Hint, when not empty, tells the user what to do.
+	// Hint, when not empty, is the action that fixes the problem.
 	Hint string
 	// Offset is the byte offset (in the decompressed stream) where the
 	// problem was found, or -1.
@@ -65,7 +65,7 @@ func (s *scanner) typeError(field string, want string, got byte) error {
 }
 
 // withPath prefixes the JSON path of the value being read to a scanner
-// error, so that the final message says where in the file it went wrong.
+// error, so that the final message shows where in the file it went wrong.
 func withPath(err error, prefix string) error {
 	var se *scanError
 	if errors.As(err, &se) {

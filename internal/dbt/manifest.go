@@ -496,9 +496,9 @@ func (mr *manifestReader) internBytes(b []byte) string {
 	return v
 }
 
-// inferProjectName fills ProjectName for manifests before v10, whose
-// metadata has no project_name. dbt's metadata.project_id is the MD5 of the
-// project name, so the package whose name hashes to it is the project.
+// inferProjectName fills ProjectName when the metadata has none, as in the
+// v4 and v8 fixtures. In every fixture, metadata.project_id is the MD5 of
+// the project name, so the package whose name hashes to it is the project.
 func (mr *manifestReader) inferProjectName() {
 	m := mr.m
 	if m.ProjectName != "" {
@@ -522,8 +522,8 @@ func (mr *manifestReader) inferProjectName() {
 			best = pkg
 		}
 	}
-	// NOTE: without a matching project_id (anonymous usage tracking off
-	// does not change it, but a hand-edited file may), the package with the
-	// most nodes is taken as the project, which is a guess.
+	// NOTE: when no package hashes to project_id (a hand-edited file, or a
+	// dbt version that computes it otherwise), the package with the most
+	// nodes is taken as the project, which is a guess.
 	m.ProjectName = best
 }

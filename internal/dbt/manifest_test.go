@@ -1,6 +1,7 @@
 package dbt_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -312,5 +313,34 @@ func TestEveryFixtureClassified(t *testing.T) {
 		case !isRejected && !slices.Contains(supportedFixtures, name):
 			t.Errorf("%s: read, but not in supportedFixtures, so not compared with encoding/json", name)
 		}
+	}
+}
+
+func TestProjectNameInferred(t *testing.T) {
+	const body = `{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v8.json", "project_id": %q},
+	"nodes": {
+		"model.a.x": {"resource_type": "model", "package_name": "a"},
+		"model.a.y": {"resource_type": "model", "package_name": "a"},
+		"model.b.z": {"resource_type": "model", "package_name": "b"}}}`
+	tests := []struct {
+		name      string
+		projectID string
+		want      string
+	}{
+		// md5("b"): the package that hashes to project_id wins.
+		{"project_id matches", "92eb5ffee6ae2fec3ad71c777531578f", "b"},
+		{"no project_id", "", "a"},
+		{"project_id matches nothing", "00000000000000000000000000000000", "a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := dbt.ReadManifest(strings.NewReader(fmt.Sprintf(body, tt.projectID)), "manifest.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.ProjectName != tt.want {
+				t.Errorf("ProjectName = %q, want %q", m.ProjectName, tt.want)
+			}
+		})
 	}
 }
