@@ -13,7 +13,7 @@ import (
 // serverInfoVersion is the REST API version used to ask serverinfo for the
 // server's own version. serverinfo exists from REST API 2.4 on, and servers
 // accept older version numbers in the path, so 2.4 works on every server
-// that has the method; the Python tableauserverclient sends the same request.
+// that has the method. The Python tableauserverclient sends the same request.
 const serverInfoVersion = "2.4"
 
 // signInRequest is the body of POST /api/{version}/auth/signin with a

@@ -84,10 +84,10 @@ func (m *costModel) exceeded() {
 
 // readBatches reads items by LUID in batches under the node limit, up to
 // Config.Concurrency at a time. Until model has measured a batch, the first
-// batch is read alone to measure the cost; the Client keeps its models, so
+// batch is read alone to measure the cost. The Client keeps its models, so
 // later calls skip that step. Results keep the order of the batches.
-// onBatch, when not nil, sees each batch as soon as it is read, from any
-// goroutine.
+// onBatch, when not nil, is called with each batch as soon as it is read,
+// from any goroutine.
 func readBatches[T any](ctx context.Context, c *Client, what string, luids []string, model *costModel,
 	read func(ctx context.Context, batch []string) ([]T, error), cost func(T) int, onBatch func([]T)) ([]T, error) {
 	if len(luids) == 0 {

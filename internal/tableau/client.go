@@ -165,7 +165,7 @@ func (c *Client) renewSession(ctx context.Context, failed uint64) (*session, err
 	return next, nil
 }
 
-// dropSession forgets the session after a sign-out.
+// dropSession clears the session for a sign-out and returns it.
 func (c *Client) dropSession() *session {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -497,8 +497,8 @@ func TestChunkedReadsShareCustomSQL(t *testing.T) {
 	if n := h.rec.queriesWith("customSQLTablesConnection"); n != 1 {
 		t.Errorf("custom SQL reads = %d, want 1 for both chunks", n)
 	}
-	// The second chunk knows the cost per workbook from the first, so it
-	// needs one lineage request.
+	// The second chunk reuses the cost per workbook measured on the first,
+	// so it needs one lineage request.
 	if n := h.rec.queriesWith("embeddedDatasources"); n != 2 {
 		t.Errorf("lineage requests = %d, want 2 (one per chunk)", n)
 	}

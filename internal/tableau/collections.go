@@ -11,10 +11,11 @@ import (
 // NOTE: Tableau added "Collections Methods" in REST API 3.28 (Tableau Cloud
 // February 2026). The public material available here names the methods (list
 // collections, list the items of a collection) but not their exact paths or
-// XML, so both requests below are this client's best reading, kept in this
-// one place, and the simulator in testsuite/tableausim follows them. Check
-// them against the REST API reference before relying on them with a real
-// site, and change collectionsPath and collectionItemsPath if they differ.
+// XML. Both requests below are therefore this client's best reading, kept in
+// this one place, and the simulator in testsuite/tableausim follows them.
+// Check them against the REST API reference before relying on them with a
+// real site, and change collectionsPath and collectionItemsPath if they
+// differ.
 
 // collectionsPath lists the site's collections, paged like other REST lists.
 func collectionsPath(s *session) string {

@@ -149,7 +149,7 @@ func (c *Client) graphQLError(resp *http.Response, body []byte, s *session) erro
 		}
 		kind := graphQLKind(code, ge.Message)
 		// The most telling error decides the kind: a node limit or a rate
-		// limit tells more about what to do than a generic failure.
+		// limit shows better what to do than a generic failure does.
 		if e.Kind == nil || graphQLRank(kind) > graphQLRank(e.Kind) {
 			e.Kind, e.Code = kind, code
 		}

@@ -101,8 +101,8 @@ type restRequest struct {
 	query url.Values
 	body  []byte
 	// once marks calls that are not safe to repeat after a response that may
-	// have been acted on; they are still repeated after an expired session,
-	// which Tableau rejects before acting.
+	// have been acted on. They are still repeated after an expired session,
+	// because Tableau rejects those requests before acting.
 	once bool
 }
 

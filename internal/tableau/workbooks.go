@@ -40,7 +40,7 @@ type ReadResult struct {
 // ListWorkbooks lists the selected workbooks cheaply (LUID, name, project,
 // updated time), sorted by LUID. The selection is the union of the
 // collections (by name or LUID), the projects (by name) and the workbook
-// LUIDs it names; an empty selection lists every workbook on the site. It
+// LUIDs it names. An empty selection lists every workbook on the site. It
 // also returns the selected collections with their workbook LUIDs. A
 // collection that does not exist is a non-retryable error that names it.
 func (c *Client) ListWorkbooks(ctx context.Context, sel Selection) ([]WorkbookRef, []Collection, error) {
@@ -223,7 +223,7 @@ func (c *Client) readWorkbooks(ctx context.Context, luids []string, sql *customS
 }
 
 // readWorkbookNodes reads the lineage of the given workbooks in batches.
-// onBatch sees each batch as soon as it is read.
+// onBatch is called with each batch as soon as it is read.
 func (c *Client) readWorkbookNodes(ctx context.Context, luids []string, onBatch func([]workbookNode)) ([]workbookNode, error) {
 	return readBatches(ctx, c, "workbooks", luids, c.workbookCost,
 		func(ctx context.Context, batch []string) ([]workbookNode, error) {
