@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -39,9 +40,12 @@ type signInRequest struct {
 }
 
 type credentials struct {
-	Token string  `xml:"token,attr" json:"token"`
-	Site  siteXML `xml:"site" json:"site"`
-	User  userXML `xml:"user" json:"user"`
+	Token string `xml:"token,attr" json:"token"`
+	// EstimatedTimeToExpiration is the session's remaining lifetime as
+	// hours:minutes:seconds, which recent REST versions add.
+	EstimatedTimeToExpiration string  `xml:"estimatedTimeToExpiration,attr,omitempty" json:"estimatedTimeToExpiration,omitempty"`
+	Site                      siteXML `xml:"site" json:"site"`
+	User                      userXML `xml:"user" json:"user"`
 }
 
 type siteXML struct {
@@ -117,9 +121,10 @@ func (s *Server) serveSignIn(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	writeREST(w, r, http.StatusOK, tsResponse{Credentials: &credentials{
-		Token: sess.token,
-		Site:  siteXML{ID: sess.siteLUID, ContentURL: s.site.Site},
-		User:  userXML{ID: sess.userID},
+		Token:                     sess.token,
+		EstimatedTimeToExpiration: hoursMinutesSeconds(lifetime),
+		Site:                      siteXML{ID: sess.siteLUID, ContentURL: s.site.Site},
+		User:                      userXML{ID: sess.userID},
 	}})
 }
 
@@ -189,6 +194,11 @@ func (s *Server) Sessions() int {
 		}
 	}
 	return n
+}
+
+func hoursMinutesSeconds(d time.Duration) string {
+	secs := int(d / time.Second)
+	return fmt.Sprintf("%d:%02d:%02d", secs/3600, secs/60%60, secs%60)
 }
 
 func newSessionToken() string {

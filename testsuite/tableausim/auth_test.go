@@ -238,3 +238,11 @@ func TestRequestWithoutTokenIs401000(t *testing.T) {
 		t.Errorf("code %s, want 401000", got)
 	}
 }
+
+func TestSignInReportsSessionLifetime(t *testing.T) {
+	h := startFixture(t, nil)
+	resp := h.do("POST", "/api/3.24/auth/signin", "", "application/json", signInBody("short-token", "short-secret-value-0002", siteName))
+	if !strings.Contains(resp.body, `"estimatedTimeToExpiration":"0:01:00"`) {
+		t.Errorf("sign-in response %s lacks the 1 minute lifetime", resp.body)
+	}
+}

@@ -73,7 +73,8 @@
 // KindSignIn, KindCollections, KindRefresh, KindJobs, ...): an HTTP status
 // such as 429 with Retry-After, 500 or 503; a Metadata API error code such
 // as RATE_EXCEEDED in an HTTP 200 body; a session that expires at that
-// request; a workbook deleted just before that request; extra latency.
+// request; a workbook deleted just before that request; extra latency; an
+// HTML error page from a proxy; a dropped connection.
 // SetLatency and WithLatency delay every request. DeleteWorkbook and
 // ExpireSessions change the site directly.
 //

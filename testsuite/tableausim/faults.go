@@ -37,6 +37,12 @@ type Fault struct {
 	DeleteWorkbook string
 	// Latency delays the request on top of the server's latency.
 	Latency time.Duration
+	// HTMLBody sends Status with an HTML page instead of a Tableau error
+	// body, as a load balancer or proxy in front of Tableau does.
+	HTMLBody bool
+	// Disconnect closes the connection without a response, as a network
+	// failure or a restarting server does.
+	Disconnect bool
 
 	applied int
 }
@@ -101,6 +107,21 @@ func (s *Server) applyFault(f *Fault, kind string, n int, w http.ResponseWriter,
 		}
 	}
 	switch {
+	case f.Disconnect:
+		log.Info("tableau simulator injected a fault", "disconnect", true)
+		// ErrAbortHandler makes net/http close the connection without a
+		// response and without logging a panic.
+		panic(http.ErrAbortHandler)
+	case f.HTMLBody && f.Status != 0:
+		log.Info("tableau simulator injected a fault", "status", f.Status, "html", true)
+		if f.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int((f.RetryAfter+time.Second-1)/time.Second)))
+		}
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(f.Status)
+		fmt.Fprintf(w, "<html><head><title>%d %s</title></head><body><h1>%d %s</h1></body></html>\n",
+			f.Status, http.StatusText(f.Status), f.Status, http.StatusText(f.Status))
+		return true
 	case f.Status == http.StatusTooManyRequests:
 		if f.RetryAfter > 0 {
 			secs := int((f.RetryAfter + time.Second - 1) / time.Second)

@@ -256,3 +256,37 @@ func TestHandlerServesWithoutStart(t *testing.T) {
 		t.Errorf("Handler serverinfo: status %d body %s", rec.Code, rec.Body.String())
 	}
 }
+
+func TestFaultHTMLBody(t *testing.T) {
+	h := startFixture(t, nil)
+	token := h.signIn(tokenName, tokenSecret)
+	h.srv.InjectFault(tableausim.Fault{Kind: tableausim.KindRefresh, Status: 502, HTMLBody: true})
+
+	resp := h.refresh(token, "workbooks", revenueLUID)
+	if resp.status != http.StatusBadGateway {
+		t.Errorf("status %d, want 502", resp.status)
+	}
+	if got := resp.header.Get("Content-Type"); got != "text/html" {
+		t.Errorf("Content-Type = %q, want text/html", got)
+	}
+	if !strings.Contains(resp.body, "<h1>502 Bad Gateway</h1>") {
+		t.Errorf("body %q is not the proxy page", resp.body)
+	}
+}
+
+func TestFaultDisconnect(t *testing.T) {
+	h := startFixture(t, nil)
+	h.srv.InjectFault(tableausim.Fault{Kind: tableausim.KindServerInfo, Disconnect: true})
+
+	if _, err := http.Get(h.base + "/api/3.24/serverinfo"); err == nil {
+		t.Errorf("request got a response through a disconnect fault")
+	}
+	resp, err := http.Get(h.base + "/api/3.24/serverinfo")
+	if err != nil {
+		t.Fatalf("request after the fault: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("request after the fault: status %d", resp.StatusCode)
+	}
+}
