@@ -27,10 +27,10 @@ const (
 // models spread over many schemas, most of them aliased (name
 // "<schema>__<alias>"), one in fifty ephemeral, and sources in their own
 // databases.
-func benchManifest() *dbt.Manifest {
+func benchManifest(models, sources int) *dbt.Manifest {
 	m := &dbt.Manifest{AdapterType: "snowflake", ProjectName: "bench"}
-	m.Nodes = make([]dbt.Node, 0, benchModels)
-	for i := range benchModels {
+	m.Nodes = make([]dbt.Node, 0, models)
+	for i := range models {
 		schema := fmt.Sprintf("mart_%d", i%benchSchemas)
 		alias := fmt.Sprintf("table_%d", i)
 		n := dbt.Node{
@@ -54,8 +54,8 @@ func benchManifest() *dbt.Manifest {
 		}
 		m.Nodes = append(m.Nodes, n)
 	}
-	m.Sources = make([]dbt.Source, 0, benchSources)
-	for i := range benchSources {
+	m.Sources = make([]dbt.Source, 0, sources)
+	for i := range sources {
 		db := fmt.Sprintf("RAW_%d", i%10)
 		m.Sources = append(m.Sources, dbt.Source{
 			UniqueID:     fmt.Sprintf("source.bench.raw_%d.src_%d", i%10, i),
@@ -76,7 +76,7 @@ func benchManifest() *dbt.Manifest {
 // only, sources, schema-only names and tables that dbt does not build.
 // One workbook in ten also uses one of the shared published data sources.
 // It returns the snapshot and how many of its embedded tables must match.
-func benchSnapshot(seed uint64) (*tableau.Snapshot, int) {
+func benchSnapshot(seed uint64, models, sources, workbooks int) (*tableau.Snapshot, int) {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	snap := &tableau.Snapshot{FormatVersion: tableau.SnapshotFormatVersion}
 	wantMatches := 0
@@ -93,10 +93,10 @@ func benchSnapshot(seed uint64) (*tableau.Snapshot, int) {
 		}
 	}
 	model := func() (string, string, bool) {
-		i := distinct(benchModels)
+		i := distinct(models)
 		return fmt.Sprintf("MART_%d", i%benchSchemas), fmt.Sprintf("TABLE_%d", i), i%50 != 49
 	}
-	for w := range benchWorkbooks {
+	for w := range workbooks {
 		clear(used)
 		tables := make([]tableau.Table, 0, benchTablesPerWB)
 		for range benchTablesPerWB {
@@ -112,7 +112,7 @@ func benchSnapshot(seed uint64) (*tableau.Snapshot, int) {
 				t = tableau.Table{FullName: "[ANALYTICS].[" + schema + "].[" + name + "]"}
 				matches = ok
 			case k < 17:
-				i := distinct(benchSources)
+				i := distinct(sources)
 				t = tableau.Table{Database: fmt.Sprintf("RAW_%d", i%10), Schema: "LANDING", Name: fmt.Sprintf("SRC_%d", i)}
 			case k < 19:
 				// Schema-only: unique, because each table name lives in
@@ -179,8 +179,8 @@ func naiveLookup(m *dbt.Manifest, db, schema, name string) []string {
 // reports, from the same run, the time to build the index and an estimate
 // of a naive scan of the manifest per table, extrapolated from a sample.
 func BenchmarkMatching(b *testing.B) {
-	m := benchManifest()
-	snap, wantMatches := benchSnapshot(1)
+	m := benchManifest(benchModels, benchSources)
+	snap, wantMatches := benchSnapshot(1, benchModels, benchSources, benchWorkbooks)
 
 	// Naive baseline on a sample of the tables, scaled to all of them.
 	var sample []tableau.Table
@@ -195,7 +195,7 @@ func BenchmarkMatching(b *testing.B) {
 	for _, t := range sample {
 		naiveLookup(m, t.Database, t.Schema, t.Name)
 	}
-	naive := time.Since(start) * time.Duration(benchWorkbooks*benchTablesPerWB) / time.Duration(len(sample))
+	naive := time.Since(start) * time.Duration(len(snap.Workbooks)*benchTablesPerWB) / time.Duration(len(sample))
 
 	var indexTime, matchTime, matchCPU time.Duration
 	b.ResetTimer()

@@ -13,9 +13,9 @@ import (
 )
 
 // Compute matches every upstream table of every workbook in the snapshot
-// to the manifest's relations. It indexes the manifest first; callers that
+// to the manifest's relations. It indexes the manifest first, so callers that
 // match several snapshots against one manifest use NewIndex and
-// Index.Compute instead. A nil manifest matches nothing; a nil snapshot
+// Index.Compute instead. A nil manifest matches nothing, and a nil snapshot
 // gives an empty result.
 func Compute(m *dbt.Manifest, snap *tableau.Snapshot, opts Options) *Result {
 	return NewIndex(m, opts).Compute(snap)
@@ -59,7 +59,7 @@ func (ix *Index) Compute(snap *tableau.Snapshot) *Result {
 	})
 
 	// groups[g] is where the run of workbooks with the g-th LUID starts in
-	// order; a workbook listed twice is merged into one lineage.
+	// order. A workbook listed twice is merged into one lineage.
 	var groups []int
 	for k, i := range order {
 		if k == 0 || snap.Workbooks[i].LUID != snap.Workbooks[order[k-1]].LUID {
@@ -100,10 +100,9 @@ func (ix *Index) Compute(snap *tableau.Snapshot) *Result {
 
 // Compute splits a snapshot between goroutines only when each gets at
 // least minWorkbooksPerWorker workbooks, and uses at most maxWorkers.
-const (
-	minWorkbooksPerWorker = 2000
-	maxWorkers            = 8
-)
+const minWorkbooksPerWorker = 2000
+
+var maxWorkers = 8
 
 // computation holds what one Compute call shares between workbooks.
 type computation struct {
@@ -136,7 +135,7 @@ func (c *computation) addWorkbook(wl *WorkbookLineage, wb *tableau.Workbook, unm
 
 	for _, luid := range wb.PublishedDatasourceLUIDs {
 		// NOTE: a published data source missing from the snapshot
-		// contributes no tables; the Tableau client reads every one that a
+		// contributes no tables. The Tableau client reads every one that a
 		// selected workbook uses.
 		for _, d := range c.published[luid] {
 			if d.HasExtracts {
@@ -200,7 +199,7 @@ func (c *computation) tableOutcome(ref TableRef, t tableau.Table, connectionDB s
 
 // sqlOutcome matches a table reference read from custom SQL, whose parts
 // keep their quoting. A reference without database is in the connection's
-// database; one with more than three parts (a linked server) is matched
+// database, and one with more than three parts (a linked server) is matched
 // on its last three.
 func (c *computation) sqlOutcome(ref TableRef, r string, connectionDB string) outcome {
 	parts, ok := parseName(r, c.ix.dialect.backtickPath)

@@ -511,3 +511,24 @@ func TestParseName(t *testing.T) {
 		}
 	}
 }
+
+// TestComputeWorkersAgree checks that splitting a large snapshot between
+// goroutines gives the result of one goroutine.
+func TestComputeWorkersAgree(t *testing.T) {
+	m := benchManifest(2000, 500)
+	snap, _ := benchSnapshot(3, 2000, 500, 2*minWorkbooksPerWorker)
+	ix := NewIndex(m, Options{})
+
+	saved := maxWorkers
+	maxWorkers = 1
+	want := ix.Compute(snap)
+	maxWorkers = saved
+
+	got := ix.Compute(snap)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Compute with workers (-one +several):\n%s", diff)
+	}
+	if len(got.Workbooks) != 2*minWorkbooksPerWorker {
+		t.Errorf("got %d workbooks, want %d", len(got.Workbooks), 2*minWorkbooksPerWorker)
+	}
+}

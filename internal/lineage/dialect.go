@@ -2,31 +2,8 @@ package lineage
 
 import "strings"
 
-// dialect holds a warehouse's rules for comparing identifiers.
-//
-// The rules per adapter, as the warehouses document them:
-//
-//   - snowflake: unquoted identifiers are stored in upper case and compare
-//     case-insensitively; quoted ones are stored as written and compare
-//     exactly. dbt-snowflake quotes nothing by default. The account
-//     parameter QUOTED_IDENTIFIERS_IGNORE_CASE is not modelled.
-//   - postgres: unquoted identifiers are stored in lower case; quoted ones
-//     as written and compare exactly. dbt-postgres quotes database, schema
-//     and identifier by default, so a model aliased "MyTable" is the
-//     case-sensitive table "MyTable".
-//   - redshift: identifiers are stored in lower case whether quoted or not,
-//     so every comparison is case-insensitive. The session setting
-//     enable_case_sensitive_identifier is not modelled.
-//   - bigquery: dataset and table names are case-sensitive and quoting with
-//     backticks does not change that, so names compare exactly. A
-//     backquoted name may hold a whole path (`project.dataset.table`).
-//   - databricks, spark: Unity Catalog and the Hive metastore store names
-//     in lower case, quoted or not, so comparisons are case-insensitive.
-//   - duckdb: identifiers compare case-insensitively even when quoted.
-//   - sqlserver (and fabric, synapse): identifiers compare as the database
-//     collation says. The default collations are case-insensitive; a
-//     case-sensitive collation is not modelled.
-//   - any other adapter: case-insensitive, the behaviour of most warehouses.
+// dialect holds a warehouse's rules for comparing identifiers. The rules
+// per adapter, and their sources, are in the package documentation.
 type dialect struct {
 	name string
 	// fold is how the warehouse stores an unquoted identifier.
@@ -39,7 +16,7 @@ type dialect struct {
 	defaultQuoted [3]bool
 	// backtickPath is true when a backquoted name may hold a dotted path.
 	backtickPath bool
-	// keyCase is the case index keys fold names to; the exact rules apply
+	// keyCase is the case index keys fold names to. The exact rules apply
 	// after the lookup.
 	keyCase keyCase
 }

@@ -12,7 +12,7 @@ import (
 // database, schema and table name folded to one case, so that one map
 // lookup finds the few candidates that the warehouse's rules then decide
 // between. Build it once with NewIndex and match any number of snapshots
-// with it; it is safe for concurrent use.
+// with it. It is safe for concurrent use.
 type Index struct {
 	dialect dialect
 	keys    keyer
@@ -50,7 +50,7 @@ const (
 type entry struct {
 	uniqueID string
 	// stored holds the database, schema and table name as the warehouse
-	// stores them; quoted says which of them dbt quotes.
+	// stores them, and quoted says which of them dbt quotes.
 	stored [3]string
 	quoted [3]bool
 	// relation identifies the warehouse table: entries with equal relation
@@ -147,7 +147,7 @@ func (ix *Index) link(e *entry) {
 // quoting returns which of database, schema and identifier dbt quotes for
 // a node. The relation name in the manifest is how dbt rendered the node,
 // project-level quoting included, so it decides when its parts line up
-// with the node's names; otherwise the node's quoting config and then the
+// with the node's names. Otherwise the node's quoting config and then the
 // adapter's defaults do.
 func (d dialect) quoting(relationName string, names [3]string, q dbt.Quoting) [3]bool {
 	quoted := d.defaultQuoted
@@ -189,7 +189,7 @@ func alignsWith(parts []namePart, names [3]string) bool {
 	return true
 }
 
-// tableName is an upstream table's name, resolved to its parts; an empty
+// tableName is an upstream table's name, resolved to its parts. An empty
 // part is unknown.
 type tableName struct {
 	db, schema, table namePart
@@ -258,7 +258,7 @@ func (ix *Index) lookup(t tableName) lookupResult {
 
 // filter follows a chain of entries and keeps those whose names the
 // table's names refer to under the warehouse's rules. The table name is
-// always compared; the database and schema when asked.
+// always compared, the database and schema when asked.
 func (ix *Index) filter(head *entry, link int, t tableName, withDB, withSchema bool) []*entry {
 	var out []*entry
 	for e := head; e != nil; e = e.next[link] {
@@ -292,7 +292,7 @@ func (ix *Index) fits(e *entry, t tableName, withDB, withSchema bool) bool {
 
 // decide turns the entries that fit a table into a match when they are one
 // relation. Where several relations fit, those whose stored names the
-// table spells byte for byte win; if that leaves more than one, the table
+// table spells byte for byte win. If that leaves more than one, the table
 // is ambiguous.
 func decide(found []*entry, t tableName, schemaOnly bool) lookupResult {
 	if oneRelation(found) {

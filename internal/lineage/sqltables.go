@@ -427,8 +427,10 @@ func (p *sqlScanner) keyword(tok token, f *sqlFrame) {
 		}
 		f.fromList, f.expectItem = true, true
 	case "WITH":
+		// A WITH clause starts a query, unlike TIMESTAMP WITH TIME ZONE.
+		startsQuery := p.i == 0 || p.toks[p.i-1].isPunct('(') || p.toks[p.i-1].isPunct(';') || p.toks[p.i-1].isWord("AS")
 		next, _ := p.peek(1)
-		if next.kind == tokWord || next.kind == tokQuoted {
+		if startsQuery && (next.kind == tokWord || next.kind == tokQuoted) {
 			f.inWith = true
 		}
 	default:

@@ -36,6 +36,7 @@ var extractTablesCases = []struct {
 	{"cte case-insensitive", "WITH Recent AS (SELECT * FROM s.orders) SELECT * FROM RECENT", []string{"s.orders"}},
 	{"cte materialized", "with x as materialized (select * from t) select * from x", []string{"t"}},
 	{"qualified name not cte", "with orders as (select 1) select * from s.orders", []string{"s.orders"}},
+	{"with time zone not cte", "select ts::timestamp with time zone, b as c from b", []string{"b"}},
 	{"cte in subquery", "select * from (with c as (select * from t) select * from c) z", []string{"t"}},
 	{"line comment", "select * -- from hidden\nfrom shown", []string{"shown"}},
 	{"block comment", "select * /* from hidden join other */ from shown", []string{"shown"}},

@@ -86,7 +86,7 @@ type ExtractRef struct {
 // Options adjusts how Compute matches tables.
 type Options struct {
 	// Adapter overrides the manifest's adapter type ("snowflake",
-	// "postgres", ...) for the identifier rules; empty uses the manifest's.
+	// "postgres", ...) for the identifier rules. Empty uses the manifest's.
 	Adapter string
 }
 
@@ -95,7 +95,7 @@ type StaleReport struct {
 	// Extracts is sorted by published flag, then LUID, then data source id.
 	Extracts []StaleExtract
 	// Ignored holds the models, seeds and snapshots that errored or were
-	// skipped in the run, which make nothing stale; sorted by unique ID.
+	// skipped in the run, which make nothing stale, sorted by unique ID.
 	Ignored []IgnoredResult
 }
 
@@ -103,7 +103,7 @@ type StaleReport struct {
 // snapshot upstream of it completed in the run.
 type StaleExtract struct {
 	ExtractRef
-	// LastRefresh is the extract's extractLastRefreshTime; nil when it was
+	// LastRefresh is the extract's extractLastRefreshTime, nil when it was
 	// never refreshed.
 	LastRefresh *time.Time
 	// Exposures holds the LUIDs of the workbooks the extract serves, sorted.
@@ -121,6 +121,6 @@ type IgnoredResult struct {
 	// Status is dbt's status word, such as "error" or "skipped".
 	Status string
 	// Exposures holds the LUIDs of the workbooks with an extract downstream
-	// of the node, sorted; empty when no extract reads it.
+	// of the node, sorted, and empty when no extract reads it.
 	Exposures []string `json:",omitempty"`
 }
