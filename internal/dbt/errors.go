@@ -129,6 +129,11 @@ func seenOr(seen string) string {
 // checkStart checks the first byte of an artifact: an object must follow.
 // An empty file and other JSON values get an ArtifactError of their own.
 func (s *scanner) checkStart(name, expected string) error {
+	// A UTF-8 byte order mark, which some editors and tools add, is
+	// skipped.
+	if s.ensure(3) && string(s.buf[s.pos:s.pos+3]) == "\xef\xbb\xbf" {
+		s.pos += 3
+	}
 	c, err := s.peek()
 	var se *scanError
 	if errors.As(err, &se) && se.truncated && se.readErr == nil {

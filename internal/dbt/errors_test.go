@@ -148,6 +148,17 @@ func replaceInNode(t *testing.T, manifest []byte, uniqueID, old, new string) []b
 	return append(out, rest[i+len(old):]...)
 }
 
+func TestReadManifestByteOrderMark(t *testing.T) {
+	input := append([]byte("\xef\xbb\xbf"), readFixture(t, "dbt-metabase_manifest-v12.json")...)
+	m, err := dbt.ReadManifest(bytes.NewReader(input), "bom.json")
+	if err != nil {
+		t.Fatalf("ReadManifest: %v", err)
+	}
+	if len(m.Exposures) != 8 {
+		t.Errorf("%d exposures, want 8", len(m.Exposures))
+	}
+}
+
 func TestReadManifestSkipsHugeValues(t *testing.T) {
 	manifest := readFixture(t, "dbt-metabase_manifest-v12.json")
 	// 40 MB of SQL with escaped quotes and backslashes, which the reader
