@@ -76,6 +76,9 @@ func handSnapshot() *tableau.Snapshot {
 			{LUID: "0000000D-0000-4000-8000-000000000000", Name: "Marketing sandbox", ProjectName: "Sandbox"},
 			{LUID: "0000000E-0000-4000-8000-000000000000", Name: "Only external tables", ProjectName: "Commercial"},
 			{LUID: "0000000F-0000-4000-8000-000000000000", Name: "Tagged by hand", ProjectName: "Commercial"},
+			// Another workbook whose name gives the hand-written exposure's name.
+			{LUID: "00000011-0000-4000-8000-000000000000", Name: "Finance Board", ProjectName: "Commercial",
+				WebURL: "https://tableau.example.com/#/site/acme/workbooks/311"},
 		},
 	}
 }
@@ -95,6 +98,7 @@ func handLineage() *lineage.Result {
 			{WorkbookLUID: "0000000C-0000-4000-8000-000000000000", DependsOn: []string{"model.shop.orders"}},
 			{WorkbookLUID: "0000000D-0000-4000-8000-000000000000", DependsOn: []string{"model.shop.orders"}},
 			{WorkbookLUID: "0000000F-0000-4000-8000-000000000000", DependsOn: []string{"model.shop.orders"}},
+			{WorkbookLUID: "00000011-0000-4000-8000-000000000000", DependsOn: []string{"model.shop.orders"}},
 		},
 		Unmatched: []lineage.UnmatchedTable{
 			{WorkbookLUID: "0000000E-0000-4000-8000-000000000000", TableRef: lineage.TableRef{Datasource: "Ext", Table: "crm.public.leads"}, Reason: lineage.ReasonNoRelation},
