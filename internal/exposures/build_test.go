@@ -119,6 +119,9 @@ workbooks:
     depends_on:
       - ref('orders')
       - "source('raw', 'payments')"
+  # Not in the snapshot: the report warns about it.
+  - luid: 99999999-0000-4000-8000-000000000000
+    label: Deleted workbook
 `
 
 func TestBuildHandMade(t *testing.T) {

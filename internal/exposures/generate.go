@@ -188,6 +188,7 @@ func build(in Input, res *lineage.Result) (*Output, error) {
 	}
 
 	report.fill(exposures, res, in.Previous, configForm)
+	report.Warnings = append(report.Warnings, unusedOverrides(in.Curation, workbooks)...)
 
 	return &Output{
 		YAML:      data,
@@ -197,6 +198,38 @@ func build(in Input, res *lineage.Result) (*Output, error) {
 		manifest:  m,
 		filePath:  cmp.Or(in.FilePath, DefaultFilePath),
 	}, nil
+}
+
+// unusedOverrides warns about curation entries for workbooks that are not in
+// the snapshot, which usually means a mistyped or outdated LUID.
+func unusedOverrides(c *Curation, workbooks []tableau.Workbook) []string {
+	if c == nil || len(c.Workbooks) == 0 {
+		return nil
+	}
+	present := make(map[string]bool, len(workbooks))
+	for _, wb := range workbooks {
+		present[strings.ToLower(wb.LUID)] = true
+	}
+	var unused []Override
+	var luids []string
+	for luid, o := range c.Workbooks {
+		if !present[strings.ToLower(luid)] {
+			unused = append(unused, o)
+			luids = append(luids, luid)
+		}
+	}
+	order := make([]int, len(unused))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		return cmp.Or(cmp.Compare(unused[a].Line, unused[b].Line), cmp.Compare(luids[a], luids[b]))
+	})
+	warnings := make([]string, 0, len(order))
+	for _, i := range order {
+		warnings = append(warnings, fmt.Sprintf("curation entry at line %d names workbook %s, which is not in the Tableau snapshot: check the LUID", unused[i].Line, luids[i]))
+	}
+	return warnings
 }
 
 func curationDefaults(c *Curation) Defaults {
