@@ -17,8 +17,9 @@
 // Nesting deeper than 1,000 levels and a kept string longer than 16 MiB
 // are rejected.
 //
-// Errors about the content (not JSON, truncated, another dbt artifact such
-// as catalog.json, an unsupported schema version, a field of the wrong
-// type) are *ArtifactError values that name the file, what it looks like
-// and what was expected, and match ErrInvalidArtifact.
+// Errors about the content are *ArtifactError values that match
+// ErrInvalidArtifact: not JSON, truncated, another dbt artifact such as
+// catalog.json, an unsupported schema version, or a field of the wrong type.
+// Each names the file, what it looks like and what was expected. A leading
+// UTF-8 byte order mark is skipped.
 package dbt
