@@ -80,7 +80,7 @@ func ExposureRefreshWorkflow(ctx workflow.Context, in activities.RefreshRequest)
 		return finish(activities.OutcomeSkipped)
 	}
 
-	progress.Phase = "requesting"
+	progress.enter(ctx, "requesting")
 	start, err := requestRefresh(ctx, in, &progress)
 	if err != nil {
 		return res, err
@@ -162,6 +162,10 @@ func requestRefresh(ctx workflow.Context, in activities.RefreshRequest, progress
 	logger := workflow.GetLogger(ctx)
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Minute,
+		// A cancellation that arrives while Tableau queues the job waits for
+		// the request to end, so that the workflow learns the job and
+		// cancels it.
+		WaitForCancellation: true,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        5 * time.Second,
 			MaximumInterval:        time.Minute,
@@ -188,13 +192,14 @@ func requestRefresh(ctx workflow.Context, in activities.RefreshRequest, progress
 		if wait <= 0 {
 			wait = defaultRetryAfter
 		}
-		progress.Phase, progress.NextCheckAt = "rate_limited", workflow.Now(ctx).Add(wait)
+		progress.NextCheckAt = workflow.Now(ctx).Add(wait)
 		progress.RateLimitWaits++
+		progress.enter(ctx, "rate_limited")
 		logger.Info("refresh rate limited; waiting", "extract_luid", in.ExtractLUID, "retry_after", wait, "waits", progress.RateLimitWaits)
 		if err := workflow.Sleep(ctx, wait); err != nil {
 			return start, err
 		}
-		progress.Phase = "requesting"
+		progress.enter(ctx, "requesting")
 	}
 }
 
@@ -210,12 +215,13 @@ func followJob(ctx workflow.Context, job activities.JobState, progress *RefreshP
 			NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
 		},
 	})
-	progress.Phase, progress.JobID = "following", job.ID
+	progress.JobID = job.ID
 
 	wait := pollFirst
 	for !job.Done() {
 		progress.JobStatus, progress.JobProgress = job.Status, job.Progress
 		progress.NextCheckAt = workflow.Now(ctx).Add(wait)
+		progress.enter(ctx, "following")
 		if err := workflow.Sleep(ctx, wait); err != nil {
 			return job, err
 		}
@@ -248,7 +254,29 @@ func cancelJob(ctx workflow.Context, in activities.RefreshRequest, jobID string)
 	logger.Info("Tableau job cancelled with the workflow", "extract_luid", in.ExtractLUID, "job_id", jobID)
 }
 
-// refreshDetails is the workflow's current details in the Web UI.
+// enter moves the refresh to phase and shows where it stands in the Web
+// UI's current details until it ends.
+func (p *RefreshProgress) enter(ctx workflow.Context, phase string) {
+	p.Phase = phase
+	var b strings.Builder
+	fmt.Fprintf(&b, "Phase: **%s**", phase)
+	if p.JobID != "" {
+		fmt.Fprintf(&b, "\n\nTableau job %s: %s", p.JobID, p.JobStatus)
+		if p.JobProgress > 0 {
+			fmt.Fprintf(&b, " (%d%%)", p.JobProgress)
+		}
+	}
+	if p.RateLimitWaits > 0 {
+		fmt.Fprintf(&b, "\n\nRate limit waits: %d", p.RateLimitWaits)
+	}
+	if !p.NextCheckAt.IsZero() {
+		fmt.Fprintf(&b, "\n\nNext check: %s", p.NextCheckAt.UTC().Format(time.RFC3339))
+	}
+	workflow.SetCurrentDetails(ctx, b.String())
+}
+
+// refreshDetails is the workflow's current details in the Web UI once it
+// ended.
 func refreshDetails(in activities.RefreshRequest, res activities.RefreshResult) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Refresh of %s %q (%s): **%s**", in.Kind, in.Name, in.ExtractLUID, res.Outcome)

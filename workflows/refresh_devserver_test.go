@@ -133,4 +133,50 @@ func TestDevServerRefresh(t *testing.T) {
 		}
 		h.checkHistory(t, id, "refresh_cancelled.json")
 	})
+
+	t.Run("cancel during the request cancels the job", func(t *testing.T) {
+		ctx := context.Background()
+		req := activities.RefreshRequest{ExtractLUID: devOrdersLUID, Kind: activities.KindWorkbook, Name: "Orders"}
+		id := activities.RefreshWorkflowID(devOrdersLUID)
+		// Tableau takes 3 s to answer the refresh request, and the workflow
+		// is cancelled while it waits.
+		h.sim.InjectFault(tableausim.Fault{Kind: tableausim.KindRefresh, Latency: 3 * time.Second})
+		jobsBefore := len(h.sim.Jobs())
+		run, err := h.client.ExecuteWorkflow(ctx, activities.RefreshStartOptions(req, testTaskQueue), activities.ExposureRefreshWorkflowName, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitForRefreshPhase(t, h, id, "requesting")
+		time.Sleep(time.Second)
+		if err := h.client.CancelWorkflow(ctx, id, ""); err != nil {
+			t.Fatal(err)
+		}
+
+		var canceled *temporal.CanceledError
+		if err := run.Get(ctx, nil); !errors.As(err, &canceled) {
+			t.Errorf("workflow error = %v, want cancelled", err)
+		}
+		jobs := h.sim.Jobs()
+		if len(jobs) != jobsBefore+1 || jobs[len(jobs)-1].State != tableausim.JobCancelled {
+			t.Errorf("simulator jobs = %+v, want one more, cancelled", jobs)
+		}
+	})
+}
+
+// waitForRefreshPhase polls the progress query until the refresh workflow
+// id reaches phase.
+func waitForRefreshPhase(t *testing.T, h *harness, id, phase string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var p workflows.RefreshProgress
+		v, err := h.client.QueryWorkflow(context.Background(), id, "", workflows.RefreshProgressQuery)
+		if err == nil && v.Get(&p) == nil && p.Phase == phase {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not reach phase %s within a minute (last query error: %v)", id, phase, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
