@@ -254,7 +254,7 @@ func cancelJob(ctx workflow.Context, in activities.RefreshRequest, jobID string)
 	logger.Info("Tableau job cancelled with the workflow", "extract_luid", in.ExtractLUID, "job_id", jobID)
 }
 
-// enter moves the refresh to phase and shows where it stands in the Web
+// enter moves the refresh to phase and shows its state in the Web
 // UI's current details until it ends.
 func (p *RefreshProgress) enter(ctx workflow.Context, phase string) {
 	p.Phase = phase

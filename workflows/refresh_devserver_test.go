@@ -138,7 +138,7 @@ func TestDevServerRefresh(t *testing.T) {
 		ctx := context.Background()
 		req := activities.RefreshRequest{ExtractLUID: devOrdersLUID, Kind: activities.KindWorkbook, Name: "Orders"}
 		id := activities.RefreshWorkflowID(devOrdersLUID)
-		// Tableau takes 3 s to answer the refresh request, and the workflow
+		// Tableau takes 3 s to respond to the refresh request, and the workflow
 		// is cancelled while it waits.
 		h.sim.InjectFault(tableausim.Fault{Kind: tableausim.KindRefresh, Latency: 3 * time.Second})
 		jobsBefore := len(h.sim.Jobs())
