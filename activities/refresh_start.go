@@ -127,8 +127,8 @@ func refreshStaticDetails(req RefreshRequest) string {
 		}
 		b.WriteString("\n\n")
 	}
-	if len(req.WorkbookLUIDs) > 0 {
-		fmt.Fprintf(&b, "Workbooks served: %d\n\n", len(req.WorkbookLUIDs))
+	if n := max(req.WorkbookCount, len(req.WorkbookLUIDs)); n > 0 {
+		fmt.Fprintf(&b, "Workbooks served: %d\n\n", n)
 	}
 	if req.LastRefresh != nil {
 		fmt.Fprintf(&b, "Last refresh in the snapshot: %s\n\n", req.LastRefresh.UTC().Format(time.RFC3339))
