@@ -192,11 +192,14 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 	return append(b, enc...), nil
 }
 
-// safeJSONByte reports whether c stands for itself inside a JSON string as
-// encoding/json writes it.
-func safeJSONByte(c byte) bool {
-	return c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
-}
+// safeJSONByte[c] reports whether byte c stands for itself inside a JSON
+// string as encoding/json writes it.
+var safeJSONByte = func() (table [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		table[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return table
+}()
 
 // appendJSONString appends s as a JSON string. Invalid UTF-8 becomes
 // U+FFFD, as encoding/json does.
@@ -205,7 +208,7 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	// Most strings need no escaping: copy the plain prefix in one step.
 	plain := 0
-	for plain < len(s) && safeJSONByte(s[plain]) {
+	for plain < len(s) && safeJSONByte[s[plain]] {
 		plain++
 	}
 	b = append(b, s[:plain]...)
