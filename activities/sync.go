@@ -187,6 +187,15 @@ func (a *Activities) ReadLineage(ctx context.Context, in ReadLineageInput) (Read
 		return ReadLineageResult{}, storeError("storing snapshot", err)
 	}
 
+	// The chunks are only needed to resume this read; removing them keeps
+	// the state directory from growing by a second copy of every snapshot.
+	// A failure costs disk space only, so it is logged and not returned.
+	for _, part := range progress.Parts {
+		if err := a.Store.Delete(part); err != nil {
+			logger.Warn("removing a lineage chunk failed", "part", part.Hash, "error", err)
+		}
+	}
+
 	logger.Info("snapshot stored", "snapshot", ref.Hash, "workbooks", len(snap.Workbooks),
 		"published_datasources", len(snap.PublishedDatasources), "missing", progress.Missing)
 	return ReadLineageResult{

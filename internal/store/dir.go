@@ -125,6 +125,31 @@ func (d *Dir) Path(ref Ref) (string, error) {
 	return p, nil
 }
 
+// Delete implements Store. It refuses to delete a blob that a latest
+// pointer names.
+func (d *Dir) Delete(ref Ref) error {
+	if err := ref.Validate(); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(filepath.Join(d.root, "latest"))
+	if err != nil {
+		return fmt.Errorf("deleting blob %s: %w", ref, err)
+	}
+	for _, e := range entries {
+		kind, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok {
+			continue
+		}
+		if latest, err := d.Latest(kind); err == nil && latest.Hash == ref.Hash {
+			return fmt.Errorf("deleting blob %s: it is the latest %s", ref, kind)
+		}
+	}
+	if err := os.Remove(d.blobPath(ref)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("deleting blob %s: %w", ref, err)
+	}
+	return nil
+}
+
 // SetLatest implements Store.
 func (d *Dir) SetLatest(kind string, ref Ref) error {
 	if err := validateKind(kind); err != nil {

@@ -392,3 +392,34 @@ func TestWriterProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestDelete(t *testing.T) {
+	d := newDir(t)
+	part, err := d.Put(store.KindSnapshotPart, strings.NewReader("chunk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest, err := d.Put(store.KindSnapshot, strings.NewReader("snapshot"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetLatest(store.KindSnapshot, latest); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := d.Delete(part); err != nil {
+		t.Fatalf("Delete(part): %v", err)
+	}
+	if _, err := d.Open(part); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Open after Delete: error = %v, want ErrNotFound", err)
+	}
+	if err := d.Delete(part); err != nil {
+		t.Errorf("deleting a missing blob: %v, want no error", err)
+	}
+	if err := d.Delete(latest); err == nil {
+		t.Error("Delete removed the latest snapshot")
+	}
+	if got := readAll(t, d, latest); string(got) != "snapshot" {
+		t.Errorf("latest snapshot reads %q after a refused Delete", got)
+	}
+}

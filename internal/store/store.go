@@ -40,6 +40,9 @@ type Store interface {
 	SetLatest(kind string, ref Ref) error
 	// Latest returns the ref kind's latest pointer holds, or ErrNotFound.
 	Latest(kind string) (Ref, error)
+	// Delete removes the blob ref names. Deleting a missing blob is not an
+	// error. A reader that has the blob open keeps reading it.
+	Delete(ref Ref) error
 }
 
 // Ref names a stored blob: what it is, its sha256 hash as lowercase hex and
