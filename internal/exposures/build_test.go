@@ -136,6 +136,9 @@ func TestBuildHandMade(t *testing.T) {
 				t.Fatal(err)
 			}
 			validateYAML(t, out.YAML)
+			if metaUnderConfig(version) {
+				validateFusionYAML(t, out.YAML)
+			}
 			checkGolden(t, "hand_made_dbt"+version+".yml", out.YAML)
 			checkGolden(t, "hand_made_dbt"+version+".report.json", reportJSON(t, out.Report))
 		})
@@ -221,6 +224,9 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			validateYAML(t, out.YAML)
+			if metaUnderConfig(version) {
+				validateFusionYAML(t, out.YAML)
+			}
 
 			var doc struct {
 				Version   int `yaml:"version"`

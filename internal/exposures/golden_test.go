@@ -88,6 +88,9 @@ func TestGoldenRealManifests(t *testing.T) {
 				t.Fatal(err)
 			}
 			validateYAML(t, out.YAML)
+			if metaUnderConfig(out.manifest.DbtVersion) {
+				validateFusionYAML(t, out.YAML)
+			}
 			checkGolden(t, c.name+".yml", out.YAML)
 			checkGolden(t, c.name+".report.json", reportJSON(t, out.Report))
 		})
@@ -399,5 +402,15 @@ func TestSchemaCheckRejects(t *testing.T) {
 		if err := checkSchema([]byte(doc)); err == nil {
 			t.Errorf("schema check accepted:\n%s", doc)
 		}
+	}
+
+	// dbt Fusion's schema rejects meta and tags at the top level, the form
+	// written for dbt before 1.10.
+	out, err := build(Input{Manifest: handManifest("1.8.6"), Snapshot: handSnapshot()}, handLineage())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkSchemaFile("dbt_yml_files-latest-fusion.json", out.YAML); err == nil {
+		t.Error("fusion schema check accepted top-level meta and tags")
 	}
 }

@@ -20,10 +20,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
+// Compiled property file schemas, by file name under testdata/schemas.
 var (
-	schemaOnce sync.Once
-	ymlSchema  *jsonschema.Schema
-	schemaErr  error
+	schemasMu sync.Mutex
+	schemas   = map[string]*jsonschema.Schema{}
 )
 
 // repoFile returns the path of a file under the repository's testdata.
@@ -39,17 +39,37 @@ func validateYAML(t *testing.T, data []byte) {
 	}
 }
 
+// validateFusionYAML checks an exposures file written for dbt 1.10 or later
+// against dbt Fusion's property file schema, which has no top-level meta or
+// tags on exposures.
+func validateFusionYAML(t *testing.T, data []byte) {
+	t.Helper()
+	if err := checkSchemaFile("dbt_yml_files-latest-fusion.json", data); err != nil {
+		t.Errorf("%v\n%s", err, data)
+	}
+}
+
 // checkSchema returns why data does not fit dbt_yml_files-latest.json, or
 // nil.
 func checkSchema(data []byte) error {
-	schemaOnce.Do(func() {
+	return checkSchemaFile("dbt_yml_files-latest.json", data)
+}
+
+func checkSchemaFile(name string, data []byte) error {
+	schemasMu.Lock()
+	schema, ok := schemas[name]
+	if !ok {
 		c := jsonschema.NewCompiler()
 		c.UseRegexpEngine(compileLookahead)
-		ymlSchema, schemaErr = c.Compile(repoFile("schemas", "dbt_yml_files-latest.json"))
-	})
-	if schemaErr != nil {
-		return fmt.Errorf("compiling dbt_yml_files schema: %w", schemaErr)
+		var err error
+		schema, err = c.Compile(repoFile("schemas", name))
+		if err != nil {
+			schemasMu.Unlock()
+			return fmt.Errorf("compiling %s: %w", name, err)
+		}
+		schemas[name] = schema
 	}
+	schemasMu.Unlock()
 
 	var doc any
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -64,8 +84,8 @@ func checkSchema(data []byte) error {
 	if err != nil {
 		return fmt.Errorf("reading JSON instance: %w", err)
 	}
-	if err := ymlSchema.Validate(inst); err != nil {
-		return fmt.Errorf("YAML does not validate against dbt_yml_files-latest.json: %w", err)
+	if err := schema.Validate(inst); err != nil {
+		return fmt.Errorf("YAML does not validate against %s: %w", name, err)
 	}
 	return nil
 }
