@@ -169,3 +169,13 @@ func TestLatestRoundTrip(t *testing.T) {
 		t.Errorf("SetLatest of a missing blob: error %v is retryable, want non-retryable", err)
 	}
 }
+
+func TestLatestRejectsInvalidKind(t *testing.T) {
+	f := newFixture(t, siteFile, tokenName, tokenSecret)
+
+	_, err := f.env().ExecuteActivity(activities.GetLatestName, "../manifest")
+
+	if appErr := applicationError(t, err); !appErr.NonRetryable() || appErr.Type() != activities.ErrTypeInvalidInput {
+		t.Errorf("GetLatest of kind ../manifest: error %v, want a non-retryable %s", err, activities.ErrTypeInvalidInput)
+	}
+}

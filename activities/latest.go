@@ -18,6 +18,9 @@ type SetLatestInput struct {
 // SetLatest records ref as the latest blob of its kind, the one the next
 // sync or post-job run computes against.
 func (a *Activities) SetLatest(ctx context.Context, in SetLatestInput) error {
+	if err := store.ValidateKind(in.Kind); err != nil {
+		return invalidInput("setting latest: %v", err)
+	}
 	if err := in.Ref.Validate(); err != nil {
 		return invalidInput("setting latest %s: %v", in.Kind, err)
 	}
@@ -34,6 +37,9 @@ func (a *Activities) SetLatest(ctx context.Context, in SetLatestInput) error {
 // GetLatest returns the latest blob of kind, or a zero Ref when there is
 // none yet.
 func (a *Activities) GetLatest(ctx context.Context, kind string) (store.Ref, error) {
+	if err := store.ValidateKind(kind); err != nil {
+		return store.Ref{}, invalidInput("reading latest: %v", err)
+	}
 	ref, err := a.Store.Latest(kind)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Ref{}, nil

@@ -97,6 +97,10 @@ func (r Ref) Validate() error {
 	return nil
 }
 
+// ValidateKind checks that kind can name blobs and latest pointers:
+// lowercase letters, digits and underscores, starting with a letter.
+func ValidateKind(kind string) error { return validateKind(kind) }
+
 func validateKind(kind string) error {
 	if !kindPattern.MatchString(kind) {
 		return fmt.Errorf("invalid blob kind %q: expected lowercase letters, digits and underscores", kind)
