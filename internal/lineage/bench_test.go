@@ -3,12 +3,15 @@ package lineage
 import (
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/autoexposures/autoexposures/internal/dbt"
 	"github.com/autoexposures/autoexposures/internal/tableau"
+	"github.com/autoexposures/autoexposures/testsuite/manifestgen"
+	"github.com/autoexposures/autoexposures/testsuite/sitegen"
 )
 
 // Sizes of the matching benchmark: the manifest and site sizes the design
@@ -245,4 +248,68 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkMatchingGenerated measures Compute on the generated manifest of
+// testsuite/manifestgen (60,000 models, 10,000 sources, written to a file
+// and read back with the dbt reader) and a 20,000-workbook site of
+// testsuite/sitegen with custom SQL, published data sources and unmatched
+// tables, whose table names follow the manifest's.
+func BenchmarkMatchingGenerated(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "manifest.json")
+	if _, err := manifestgen.WriteFile(path, manifestgen.Params{Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	m, err := dbt.ReadManifestFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	site := sitegen.Generate(sitegen.Params{
+		Seed:                 1,
+		Workbooks:            benchWorkbooks,
+		TablesPerWorkbook:    benchTablesPerWB,
+		Models:               len(m.Nodes),
+		Sources:              len(m.Sources),
+		SourceShare:          0.1,
+		UnmatchedShare:       0.05,
+		ExtractShare:         0.3,
+		CustomSQLShare:       0.1,
+		UnparsedSQLShare:     0.2,
+		PublishedDatasources: benchPublished,
+		PublishedShare:       0.1,
+	})
+	snap := &site.Snapshot
+
+	var indexTime, matchTime, matchCPU time.Duration
+	var matched, unmatched int
+	b.ResetTimer()
+	for b.Loop() {
+		t0 := time.Now()
+		ix := NewIndex(m, Options{})
+		t1 := time.Now()
+		cpu0 := processCPU()
+		res := ix.Compute(snap)
+		matchCPU += processCPU() - cpu0
+		t2 := time.Now()
+		indexTime += t1.Sub(t0)
+		matchTime += t2.Sub(t1)
+
+		matched, unmatched = 0, len(res.Unmatched)
+		for _, wl := range res.Workbooks {
+			matched += len(wl.Matches)
+		}
+	}
+	if matched == 0 {
+		b.Fatal("no table matched: the generators no longer agree on table names")
+	}
+
+	n := float64(b.N)
+	index := float64(indexTime.Microseconds()) / 1000 / n
+	match := float64(matchTime.Microseconds()) / 1000 / n
+	b.ReportMetric(index, "index-ms/op")
+	b.ReportMetric(match, "match-ms/op")
+	b.ReportMetric(float64(matchCPU.Microseconds())/1000/n, "match-cpu-ms/op")
+	b.ReportMetric(match/index, "match/index")
+	b.ReportMetric(float64(matched), "matched")
+	b.ReportMetric(float64(unmatched), "unmatched")
 }

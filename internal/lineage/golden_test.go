@@ -250,6 +250,29 @@ func TestGoldenManifests(t *testing.T) {
 				}},
 			},
 		},
+		{
+			// BigQuery: names compare exactly, a backquoted path is split,
+			// and a hyphenated project reads without quotes.
+			manifest: "artifacts-parser_jaffle_shop_v8_dbt1.4.1.json",
+			snapshot: "bigquery.snapshot.json",
+			want: &Result{
+				Workbooks: []WorkbookLineage{{
+					WorkbookLUID: "9b000000-0000-4000-8000-000000000001",
+					DependsOn:    []string{"model.jaffle_shop.customers", "model.jaffle_shop.orders", "model.jaffle_shop.stg_payments", "seed.jaffle_shop.raw_orders"},
+					Matches: []Match{
+						{TableRef: sqlIn("BigQuery", "bq-1", `"dbt-dev-dan"."jaffle_shop"."orders"`), UniqueIDs: []string{"model.jaffle_shop.orders"}},
+						{TableRef: in("BigQuery", "bq-1", "dbt-dev-dan.jaffle_shop.customers"), UniqueIDs: []string{"model.jaffle_shop.customers"}},
+						{TableRef: sqlIn("BigQuery", "bq-1", "dbt-dev-dan.jaffle_shop.raw_orders"), UniqueIDs: []string{"seed.jaffle_shop.raw_orders"}},
+						{TableRef: sqlIn("BigQuery", "bq-1", "dbt-dev-dan.jaffle_shop.stg_payments"), UniqueIDs: []string{"model.jaffle_shop.stg_payments"}},
+					},
+				}},
+				Unmatched: []UnmatchedTable{{
+					WorkbookLUID: "9b000000-0000-4000-8000-000000000001",
+					TableRef:     in("BigQuery", "bq-1", "dbt-dev-dan.jaffle_shop.Customers"),
+					Reason:       ReasonNoRelation,
+				}},
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.snapshot, func(t *testing.T) {

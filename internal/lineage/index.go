@@ -119,13 +119,18 @@ func (ix *Index) newEntry(uniqueID string, names [3]string, relationName string,
 	d := ix.dialect
 	quoted := d.quoting(relationName, names, q)
 	e := entry{uniqueID: uniqueID, quoted: quoted}
-	for i, name := range names {
-		e.stored[i] = d.stored(name, quoted[i])
-	}
-	if d.quotesKeepCase {
-		e.relation = e.stored[0] + keySep + e.stored[1] + keySep + e.stored[2]
-	} else {
-		e.relation = lowerASCII(e.stored[0]) + keySep + lowerASCII(e.stored[1]) + keySep + lowerASCII(e.stored[2])
+
+	// The three stored names are parts of one string, so that comparing
+	// them reads one piece of memory.
+	db, schema, table := d.stored(names[0], quoted[0]), d.stored(names[1], quoted[1]), d.stored(names[2], quoted[2])
+	joined := db + keySep + schema + keySep + table
+	e.stored[0] = joined[:len(db)]
+	e.stored[1] = joined[len(db)+1 : len(db)+1+len(schema)]
+	e.stored[2] = joined[len(db)+1+len(schema)+1:]
+
+	e.relation = joined
+	if !d.quotesKeepCase {
+		e.relation = lowerASCII(joined)
 	}
 	return e
 }
