@@ -504,7 +504,7 @@ func copyStringRest(r *bufio.Reader, w byteWriter) error {
 	}
 }
 
-// byteWriter is what bufio.Writer and bytes.Buffer both are.
+// byteWriter is the writer interface that bufio.Writer and bytes.Buffer share.
 type byteWriter interface {
 	io.Writer
 	io.ByteWriter

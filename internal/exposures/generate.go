@@ -145,8 +145,8 @@ func build(in Input, res *lineage.Result) (*Output, error) {
 		if i > 0 && wb.LUID == workbooks[i-1].LUID {
 			return nil, fmt.Errorf("generating exposures: workbook %s appears twice in the snapshot", wb.LUID)
 		}
-		if why := in.Curation.excludedBy(wb, collectionNames); why != "" {
-			report.skip(wb, SkipCurated, why)
+		if reason := in.Curation.excludedBy(wb, collectionNames); reason != "" {
+			report.skip(wb, SkipCurated, reason)
 			continue
 		}
 		if id, ok := idx.handWritten(wb); ok {

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// maxBaseNameLength caps the part of a name taken from the workbook name, so
+// maxBaseNameLength caps the part of a name usedBy from the workbook name, so
 // that a very long workbook name still gives a usable exposure name. It
 // leaves room for a LUID suffix.
 const maxBaseNameLength = 64
@@ -127,9 +127,9 @@ type nameRequest struct {
 // distinct. The result depends only on the set of requests, not their order.
 func assignNames(reqs []nameRequest, reserved map[string]bool) (map[string]string, error) {
 	names := make(map[string]string, len(reqs))
-	taken := make(map[string]string) // name -> workbook LUID, or "" for reserved
+	usedBy := make(map[string]string) // name -> workbook LUID, or "" for reserved
 	for name := range reserved {
-		taken[name] = ""
+		usedBy[name] = ""
 	}
 
 	// Fixed names first, in LUID order so that the error is the same
@@ -140,7 +140,7 @@ func assignNames(reqs []nameRequest, reserved map[string]bool) (map[string]strin
 		if r.FixedName == "" {
 			continue
 		}
-		if other, ok := taken[r.FixedName]; ok {
+		if other, ok := usedBy[r.FixedName]; ok {
 			if other == "" {
 				return nil, fmt.Errorf("curation line %d: name %q for workbook %s is already used by a hand-written exposure: choose another name",
 					r.FixedNameLine, r.FixedName, r.WorkbookLUID)
@@ -148,7 +148,7 @@ func assignNames(reqs []nameRequest, reserved map[string]bool) (map[string]strin
 			return nil, fmt.Errorf("curation line %d: name %q for workbook %s is also set for workbook %s: choose another name",
 				r.FixedNameLine, r.FixedName, r.WorkbookLUID, other)
 		}
-		taken[r.FixedName] = r.WorkbookLUID
+		usedBy[r.FixedName] = r.WorkbookLUID
 		names[r.WorkbookLUID] = r.FixedName
 	}
 
@@ -171,10 +171,10 @@ func assignNames(reqs []nameRequest, reserved map[string]bool) (map[string]strin
 	// checked against every plain name.
 	for _, base := range bases {
 		luids := groups[base]
-		if _, clash := taken[base]; clash || len(luids) > 1 {
+		if _, clash := usedBy[base]; clash || len(luids) > 1 {
 			continue
 		}
-		taken[base] = luids[0]
+		usedBy[base] = luids[0]
 		names[luids[0]] = base
 	}
 	for _, base := range bases {
@@ -182,7 +182,7 @@ func assignNames(reqs []nameRequest, reserved map[string]bool) (map[string]strin
 		if _, done := names[luids[0]]; done && len(luids) == 1 {
 			continue
 		}
-		if err := assignSuffixed(base, luids, taken, names); err != nil {
+		if err := assignSuffixed(base, luids, usedBy, names); err != nil {
 			return nil, err
 		}
 	}
@@ -192,13 +192,13 @@ func assignNames(reqs []nameRequest, reserved map[string]bool) (map[string]strin
 // assignSuffixed names every workbook of a clashing group base_<suffix>,
 // where the suffix is the shortest prefix of 8 or more LUID digits that
 // makes all names in the group distinct and unused.
-func assignSuffixed(base string, luids []string, taken, names map[string]string) error {
+func assignSuffixed(base string, luids []string, usedBy, names map[string]string) error {
 	for n := 8; ; n += 4 {
 		candidate := make(map[string]string, len(luids))
 		ok := true
 		for _, luid := range luids {
 			name := base + "_" + luidSuffix(luid, n)
-			if _, used := taken[name]; used {
+			if _, used := usedBy[name]; used {
 				ok = false
 				break
 			}
@@ -210,7 +210,7 @@ func assignSuffixed(base string, luids []string, taken, names map[string]string)
 		}
 		if ok {
 			for name, luid := range candidate {
-				taken[name] = luid
+				usedBy[name] = luid
 				names[luid] = name
 			}
 			return nil
