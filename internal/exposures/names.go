@@ -12,7 +12,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// maxBaseNameLength caps the part of a name usedBy from the workbook name, so
+// maxBaseNameLength caps the part of a name taken from the workbook name, so
 // that a very long workbook name still gives a usable exposure name. It
 // leaves room for a LUID suffix.
 const maxBaseNameLength = 64
