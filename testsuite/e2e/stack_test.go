@@ -20,7 +20,7 @@ import (
 // exposures file, a simulator, and worker processes started on demand.
 // Tests share only the dev server.
 type stack struct {
-	t         *testing.T
+	t         testing.TB
 	dir       string
 	taskQueue string
 	// exposuresFile is where the worker writes the YAML.
@@ -45,7 +45,7 @@ type stackConfig struct {
 
 var unsafeQueueChars = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 
-func newStack(t *testing.T, cfg stackConfig) *stack {
+func newStack(t testing.TB, cfg stackConfig) *stack {
 	t.Helper()
 	dir := t.TempDir()
 	s := &stack{
@@ -144,7 +144,7 @@ func (s *stack) waitForPoller(w *workerProcess) {
 
 // kill ends the worker with SIGKILL, the way a crash or an OOM kill ends
 // it: no graceful shutdown, no heartbeat flushed.
-func (w *workerProcess) kill(t *testing.T) {
+func (w *workerProcess) kill(t testing.TB) {
 	t.Helper()
 	if err := w.cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		t.Fatalf("killing worker: %v", err)
@@ -274,7 +274,7 @@ func (s *stack) workflowIDs(ctx context.Context) []string {
 
 var workflowIDPattern = regexp.MustCompile(`"workflowId":\s*"([^"]+)"`)
 
-func readFile(t *testing.T, path string) string {
+func readFile(t testing.TB, path string) string {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -284,7 +284,7 @@ func readFile(t *testing.T, path string) string {
 }
 
 // waitFor polls cond every 10ms until it is true or timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {

@@ -35,7 +35,7 @@ type tableauSite struct {
 }
 
 // startTableau serves site on 127.0.0.1 for the rest of the test.
-func startTableau(t *testing.T, site *tableausim.Site, opts ...tableausim.Option) *tableauSite {
+func startTableau(t testing.TB, site *tableausim.Site, opts ...tableausim.Option) *tableauSite {
 	t.Helper()
 	site.Simulator.Tokens = []tableausim.Token{{Name: testTokenName, Secret: testTokenSecret}}
 	ts := &tableauSite{sim: tableausim.New(site, opts...), siteName: site.Site, tokens: map[string]bool{}}
@@ -74,7 +74,7 @@ func (ts *tableauSite) config() stackConfig {
 
 // demoSite returns a fresh copy of the bundled demo site, written for the
 // jaffle_shop manifest.
-func demoSite(t *testing.T) *tableausim.Site {
+func demoSite(t testing.TB) *tableausim.Site {
 	t.Helper()
 	site, err := tableausim.ParseSite(demo.Site())
 	if err != nil {
@@ -86,7 +86,7 @@ func demoSite(t *testing.T) *tableausim.Site {
 // widenSite returns the demo site with each workbook copied n times under
 // new LUIDs and names, so that a sync reads many pages and a test can stop
 // a worker in the middle.
-func widenSite(t *testing.T, n int) *tableausim.Site {
+func widenSite(t testing.TB, n int) *tableausim.Site {
 	t.Helper()
 	base := demoSite(t)
 	var workbooks []tableau.Workbook
@@ -124,7 +124,7 @@ func widenSite(t *testing.T, n int) *tableausim.Site {
 	return base
 }
 
-func copyJSON(t *testing.T, from, to any) {
+func copyJSON(t testing.TB, from, to any) {
 	t.Helper()
 	data, err := json.Marshal(from)
 	if err != nil {
@@ -136,7 +136,7 @@ func copyJSON(t *testing.T, from, to any) {
 }
 
 // waitForCount polls a simulator counter until it reaches n.
-func (ts *tableauSite) waitForCount(t *testing.T, kind string, n int, timeout time.Duration) {
+func (ts *tableauSite) waitForCount(t testing.TB, kind string, n int, timeout time.Duration) {
 	t.Helper()
 	waitFor(t, timeout, fmt.Sprintf("%d %s requests", n, kind), func() bool {
 		return ts.sim.Count(kind) >= n
