@@ -255,37 +255,42 @@ func findWorkbook(snap *tableau.Snapshot, luid string) (tableau.Workbook, bool) 
 // LoadRefreshRequests reads the refresh requests that FindStaleExtracts
 // stored under ref.
 func (a *Activities) LoadRefreshRequests(ref store.Ref) ([]RefreshRequest, error) {
-	return readRefreshArtifact(a.Store, ref, "refresh requests", func(r io.Reader, name string) ([]RefreshRequest, error) {
+	return loadRefreshArtifact(ref, "refresh requests", func() ([]RefreshRequest, error) {
 		var requests []RefreshRequest
-		if err := json.NewDecoder(r).Decode(&requests); err != nil {
-			return nil, fmt.Errorf("%w %s: %w", errInvalidJSON, name, err)
-		}
-		return requests, nil
+		err := a.getJSON(ref, &requests)
+		return requests, err
 	})
 }
 
-// loadStaleInputs reads the three artifacts from the store. A missing or
-// invalid artifact is a non-retryable error.
+// loadStaleInputs reads the three artifacts from the store. The manifest
+// and the snapshot come through the worker's decode cache, which
+// ComputeExposures has usually just filled for the same run.
 func (a *Activities) loadStaleInputs(in FindStaleInput) (*dbt.Manifest, *tableau.Snapshot, *dbt.RunResults, error) {
-	m, err := readRefreshArtifact(a.Store, in.Manifest, "manifest", dbt.ReadManifest)
+	m, err := loadRefreshArtifact(in.Manifest, "manifest", func() (*dbt.Manifest, error) {
+		return a.manifest(in.Manifest, in.Manifest.String())
+	})
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	snap, err := readRefreshArtifact(a.Store, in.Snapshot, "Tableau snapshot", decodeSnapshot)
+	snap, err := loadRefreshArtifact(in.Snapshot, "Tableau snapshot", func() (*tableau.Snapshot, error) {
+		return a.snapshot(in.Snapshot)
+	})
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	rr, err := readRefreshArtifact(a.Store, in.RunResults, "run results", dbt.ReadRunResults)
+	rr, err := loadRefreshArtifact(in.RunResults, "run results", func() (*dbt.RunResults, error) {
+		return a.runResults(in.RunResults, in.RunResults.String())
+	})
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	return m, snap, rr, nil
 }
 
-// readRefreshArtifact opens ref in the store and decodes it with read.
-// Errors that a retry cannot fix (no reference, a missing or corrupt blob,
-// an invalid artifact) are non-retryable.
-func readRefreshArtifact[T any](s store.Store, ref store.Ref, what string, read func(io.Reader, string) (T, error)) (T, error) {
+// loadRefreshArtifact runs load, which reads ref from the store, and
+// classifies its error. Errors that a retry cannot fix (no reference, a
+// missing or corrupt blob, an invalid artifact) are non-retryable.
+func loadRefreshArtifact[T any](ref store.Ref, what string, load func() (T, error)) (T, error) {
 	var zero T
 	if ref.IsZero() {
 		return zero, temporal.NewNonRetryableApplicationError(
@@ -293,43 +298,21 @@ func readRefreshArtifact[T any](s store.Store, ref store.Ref, what string, read 
 			ErrTypeInvalidInput, nil)
 	}
 
-	r, err := s.Open(ref)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return zero, temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("%s %s is not in the store: check that the worker uses the same AUTOEXPOSURES_STATE_DIR as the run that stored it", what, ref), ErrTypeInvalidInput, nil)
-		}
-		return zero, storeError(fmt.Sprintf("opening %s %s", what, ref), err)
-	}
-	defer r.Close()
-
-	v, err := read(r, ref.String())
+	v, err := load()
+	var syntaxErr *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
 	switch {
 	case err == nil:
 		return v, nil
-	case errors.Is(err, dbt.ErrInvalidArtifact), errors.Is(err, store.ErrCorrupt), errors.Is(err, errInvalidJSON):
+	case errors.Is(err, store.ErrNotFound):
+		return zero, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("%s %s is not in the store: check that the worker uses the same AUTOEXPOSURES_STATE_DIR as the run that stored it", what, ref), ErrTypeInvalidInput, nil)
+	case errors.Is(err, dbt.ErrInvalidArtifact), errors.Is(err, store.ErrCorrupt),
+		errors.As(err, &syntaxErr), errors.As(err, &typeErr), errors.Is(err, io.ErrUnexpectedEOF):
 		return zero, temporal.NewNonRetryableApplicationError(fmt.Sprintf("reading %s %s: %v", what, ref, err), ErrTypeInvalidArtifact, nil)
 	default:
 		return zero, storeError(fmt.Sprintf("reading %s %s", what, ref), err)
 	}
-}
-
-var errInvalidJSON = errors.New("invalid JSON")
-
-// decodeSnapshot reads a snapshot in its JSON form.
-func decodeSnapshot(r io.Reader, name string) (*tableau.Snapshot, error) {
-	var snap tableau.Snapshot
-	if err := json.NewDecoder(r).Decode(&snap); err != nil {
-		// A read error from the store (such as ErrCorrupt) is kept as is.
-		var syntaxErr *json.SyntaxError
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &syntaxErr) || errors.As(err, &typeErr) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, fmt.Errorf("%w %s: %w", errInvalidJSON, name, err)
-		}
-		return nil, err
-	}
-	snap.Normalize()
-	return &snap, nil
 }
 
 // writeJSONAtomic writes v as indented JSON to path through a temporary

@@ -309,6 +309,17 @@ func TestFindStaleExtractsRejectsBadInput(t *testing.T) {
 			},
 			wantType: ErrTypeInvalidArtifact,
 		},
+		{
+			name: "snapshot is not JSON",
+			change: func(f *refreshFixture) {
+				ref, err := f.store.Put(store.KindSnapshot, bytes.NewReader([]byte("workbooks: []\n")))
+				if err != nil {
+					panic(err)
+				}
+				f.input.Snapshot = ref
+			},
+			wantType: ErrTypeInvalidArtifact,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
