@@ -16,7 +16,7 @@ import (
 	"github.com/autoexposures/autoexposures/internal/tableau"
 )
 
-const previewUsage = `preview --manifest PATH --snapshot PATH [--curation PATH] [--out PATH] [--report PATH] [--enriched-manifest PATH] [--run-results PATH]
+const previewUsage = `preview --manifest PATH --snapshot PATH [--curation PATH] [--out PATH] [--report PATH] [--enriched-manifest PATH] [--file-path PATH] [--run-results PATH]
 
 Computes the exposures from a dbt manifest and a Tableau snapshot without
 Temporal and without network access, and prints the YAML (or writes --out).
@@ -40,6 +40,7 @@ func runPreview(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	reportPath := fs.String("report", "", "write the JSON run report here")
 	enrichedPath := fs.String("enriched-manifest", "", "write a copy of the manifest with the exposures added, for dbt docs serve")
 	runResultsPath := fs.String("run-results", "", "dbt run_results.json; adds the extracts that run made stale to the report")
+	filePath := fs.String("file-path", exposures.DefaultFilePath, "path of the exposures file inside the dbt project, shown in the enriched manifest")
 	maturity := fs.String("maturity", exposures.DefaultMaturity, "maturity of generated exposures (high, medium or low) unless the curation file sets one")
 
 	if err := fs.Parse(args); err != nil {
@@ -73,6 +74,7 @@ func runPreview(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitFailure
 	}
 	in.DefaultMaturity = *maturity
+	in.FilePath = *filePath
 
 	out, err := exposures.Generate(in)
 	if err != nil {

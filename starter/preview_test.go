@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,7 +62,7 @@ func TestPreviewWritesFiles(t *testing.T) {
 	enriched := filepath.Join(dir, "manifest.json")
 	args := []string{
 		"--manifest", metabaseManifest, "--snapshot", metabaseSnapshot, "--curation", metabaseCuration,
-		"--out", out, "--report", report, "--enriched-manifest", enriched,
+		"--out", out, "--report", report, "--enriched-manifest", enriched, "--file-path", "models/tableau/exposures.yml",
 	}
 
 	code, stdout, stderr := runPreviewArgs(t, args...)
@@ -92,6 +93,16 @@ func TestPreviewWritesFiles(t *testing.T) {
 	}
 	if err := json.Unmarshal(readFile(t, enriched), &m); err != nil {
 		t.Fatalf("enriched manifest is not JSON: %v", err)
+	}
+	var node struct {
+		OriginalFilePath string   `json:"original_file_path"`
+		FQN              []string `json:"fqn"`
+	}
+	if err := json.Unmarshal(m.Exposures["exposure.sandbox.payments_daily"], &node); err != nil {
+		t.Fatal(err)
+	}
+	if node.OriginalFilePath != "models/tableau/exposures.yml" || !slices.Equal(node.FQN, []string{"sandbox", "tableau", "payments_daily"}) {
+		t.Errorf("exposure node path %q and fqn %v do not follow --file-path", node.OriginalFilePath, node.FQN)
 	}
 	for _, id := range []string{"exposure.sandbox.payments_daily", "exposure.sandbox.inventory_board", "exposure.sandbox.ops_stg_check", "exposure.sandbox.completed_orders_cte_sql"} {
 		if _, ok := m.Exposures[id]; !ok {
