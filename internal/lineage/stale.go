@@ -9,9 +9,15 @@ import (
 	"github.com/autoexposures/autoexposures/internal/tableau"
 )
 
-// runStatusSuccess is the status dbt gives a model, seed or snapshot that
-// it built.
-const runStatusSuccess = "success"
+// rebuiltStatuses are the run statuses (dbt's NodeStatus) of a model, seed
+// or snapshot that changed its table: "partial success" is a microbatch
+// model of which some batches were built.
+var rebuiltStatuses = map[string]bool{"success": true, "partial success": true}
+
+// ignoredStatuses are the statuses of nodes that failed or did not run
+// because something upstream failed. "no-op" and "reused" nodes built
+// nothing and are neither rebuilt nor ignored.
+var ignoredStatuses = map[string]bool{"error": true, "runtime error": true, "skipped": true}
 
 // FindStale returns the extracts that the dbt run made stale: those whose
 // data source reads a node that, itself or through the dbt graph upstream
@@ -96,8 +102,11 @@ func readRun(rr *dbt.RunResults, nodes map[string]*dbt.Node) (map[string]time.Ti
 		if !isBuiltNode(r.UniqueID, nodes) {
 			continue
 		}
-		if r.Status != runStatusSuccess {
+		if ignoredStatuses[r.Status] {
 			ignored[r.UniqueID] = r.Status
+			continue
+		}
+		if !rebuiltStatuses[r.Status] {
 			continue
 		}
 		// NOTE: a success without timing (older dbt versions leave it out

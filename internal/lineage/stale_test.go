@@ -108,13 +108,28 @@ func TestFindStale(t *testing.T) {
 				dbt.RunResult{UniqueID: "model.p.stg", Status: "error", CompletedAt: at(20)},
 				dbt.RunResult{UniqueID: "model.p.mart", Status: "skipped"},
 				dbt.RunResult{UniqueID: "model.p.other", Status: "error"},
+				dbt.RunResult{UniqueID: "seed.p.codes", Status: "runtime error"},
 				dbt.RunResult{UniqueID: "test.p.not_null_mart_id", Status: "fail", CompletedAt: at(21)},
 			),
 			want: StaleReport{Ignored: []IgnoredResult{
 				{UniqueID: "model.p.mart", Status: "skipped", Exposures: []string{"w1"}},
 				{UniqueID: "model.p.other", Status: "error"},
 				{UniqueID: "model.p.stg", Status: "error", Exposures: []string{"w1"}},
+				{UniqueID: "seed.p.codes", Status: "runtime error", Exposures: []string{"w1", "w2"}},
 			}},
+		},
+		{
+			name: "partial success rebuilt, no-op and reused not",
+			snap: &tableau.Snapshot{Workbooks: []tableau.Workbook{extract("w1", ptr(at(10)), "mart")}},
+			rr: run(
+				dbt.RunResult{UniqueID: "model.p.mart", Status: "partial success", CompletedAt: at(30)},
+				dbt.RunResult{UniqueID: "model.p.stg", Status: "no-op", CompletedAt: at(31)},
+				dbt.RunResult{UniqueID: "seed.p.codes", Status: "reused", CompletedAt: at(32)},
+			),
+			want: StaleReport{Extracts: []StaleExtract{{
+				ExtractRef: embedded("w1"), LastRefresh: ptr(at(10)), Exposures: []string{"w1"},
+				Models: []string{"model.p.mart"}, RebuiltAt: at(30),
+			}}},
 		},
 		{
 			name: "success without timing uses the run end",
