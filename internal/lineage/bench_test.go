@@ -3,7 +3,10 @@ package lineage
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -250,35 +253,65 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// BenchmarkMatchingGenerated measures Compute on the generated manifest of
-// testsuite/manifestgen (60,000 models, 10,000 sources, written to a file
-// and read back with the dbt reader) and a 20,000-workbook site of
-// testsuite/sitegen with custom SQL, published data sources and unmatched
-// tables, whose table names follow the manifest's.
-func BenchmarkMatchingGenerated(b *testing.B) {
-	path := filepath.Join(b.TempDir(), "manifest.json")
-	if _, err := manifestgen.WriteFile(path, manifestgen.Params{Seed: 1}); err != nil {
-		b.Fatal(err)
-	}
-	m, err := dbt.ReadManifestFile(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	site := sitegen.Generate(sitegen.Params{
-		Seed:                 1,
-		Workbooks:            benchWorkbooks,
-		TablesPerWorkbook:    benchTablesPerWB,
-		Models:               len(m.Nodes),
-		Sources:              len(m.Sources),
-		SourceShare:          0.1,
-		UnmatchedShare:       0.05,
-		ExtractShare:         0.3,
-		CustomSQLShare:       0.1,
-		UnparsedSQLShare:     0.2,
-		PublishedDatasources: benchPublished,
-		PublishedShare:       0.1,
+// generatedInputs holds the generated manifest and site, built once for
+// the benchmarks that use them.
+var generatedInputs struct {
+	once sync.Once
+	m    *dbt.Manifest
+	snap *tableau.Snapshot
+	err  error
+}
+
+// generated returns the manifest that testsuite/manifestgen writes (60,000
+// models, 10,000 sources, written to a file and read back with the dbt
+// reader) and a 20,000-workbook site of testsuite/sitegen with custom SQL,
+// published data sources and unmatched tables, whose table names follow
+// the manifest's.
+func generated(b *testing.B) (*dbt.Manifest, *tableau.Snapshot) {
+	g := &generatedInputs
+	g.once.Do(func() {
+		dir, err := os.MkdirTemp("", "lineage-bench-")
+		if err != nil {
+			g.err = err
+			return
+		}
+		defer os.RemoveAll(dir)
+
+		path := filepath.Join(dir, "manifest.json")
+		if _, err := manifestgen.WriteFile(path, manifestgen.Params{Seed: 1}); err != nil {
+			g.err = err
+			return
+		}
+		g.m, g.err = dbt.ReadManifestFile(path)
+		if g.err != nil {
+			return
+		}
+		site := sitegen.Generate(sitegen.Params{
+			Seed:                 1,
+			Workbooks:            benchWorkbooks,
+			TablesPerWorkbook:    benchTablesPerWB,
+			Models:               len(g.m.Nodes),
+			Sources:              len(g.m.Sources),
+			SourceShare:          0.1,
+			UnmatchedShare:       0.05,
+			ExtractShare:         0.3,
+			CustomSQLShare:       0.1,
+			UnparsedSQLShare:     0.2,
+			PublishedDatasources: benchPublished,
+			PublishedShare:       0.1,
+		})
+		g.snap = &site.Snapshot
 	})
-	snap := &site.Snapshot
+	if g.err != nil {
+		b.Fatal(g.err)
+	}
+	return g.m, g.snap
+}
+
+// BenchmarkMatchingGenerated measures Compute on the generated manifest and
+// site.
+func BenchmarkMatchingGenerated(b *testing.B) {
+	m, snap := generated(b)
 
 	var indexTime, matchTime, matchCPU time.Duration
 	var matched, unmatched int
@@ -312,4 +345,55 @@ func BenchmarkMatchingGenerated(b *testing.B) {
 	b.ReportMetric(match/index, "match/index")
 	b.ReportMetric(float64(matched), "matched")
 	b.ReportMetric(float64(unmatched), "unmatched")
+}
+
+// BenchmarkFindStaleGenerated measures FindStale on the generated manifest
+// and site, with a run in which every enabled model completed, one in a
+// hundred with an error, at times spread around the extracts' refreshes.
+// The baseline is Compute on the same inputs.
+func BenchmarkFindStaleGenerated(b *testing.B) {
+	m, snap := generated(b)
+	res := Compute(m, snap, Options{})
+
+	var refreshes []time.Time
+	for _, wb := range snap.Workbooks {
+		for _, d := range wb.EmbeddedDatasources {
+			if d.ExtractLastRefreshTime != nil {
+				refreshes = append(refreshes, *d.ExtractLastRefreshTime)
+			}
+		}
+	}
+	slices.SortFunc(refreshes, time.Time.Compare)
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if len(refreshes) > 0 {
+		start = refreshes[len(refreshes)/2].Add(-time.Hour)
+	}
+	rr := &dbt.RunResults{GeneratedAt: start.Add(2 * time.Hour)}
+	for i, n := range m.Nodes {
+		if !n.HasRelation() {
+			continue
+		}
+		status := "success"
+		if i%100 == 0 {
+			status = "error"
+		}
+		rr.Results = append(rr.Results, dbt.RunResult{UniqueID: n.UniqueID, Status: status, CompletedAt: start.Add(time.Duration(i) * 100 * time.Millisecond)})
+	}
+
+	t0 := time.Now()
+	Compute(m, snap, Options{})
+	compute := time.Since(t0)
+
+	var report StaleReport
+	b.ResetTimer()
+	for b.Loop() {
+		report = FindStale(m, snap, res, rr)
+	}
+	b.StopTimer()
+
+	perOp := float64(b.Elapsed()) / float64(b.N)
+	b.ReportMetric(float64(len(report.Extracts)), "stale-extracts")
+	b.ReportMetric(float64(len(report.Ignored)), "ignored")
+	b.ReportMetric(float64(compute.Microseconds())/1000, "compute-ms")
+	b.ReportMetric(perOp/float64(compute), "stale/compute")
 }

@@ -44,33 +44,42 @@ func FindStale(m *dbt.Manifest, snap *tableau.Snapshot, res *Result, rr *dbt.Run
 		nodes[m.Nodes[i].UniqueID] = &m.Nodes[i]
 	}
 	rebuilt, ignored := readRun(rr, nodes)
+	g := &upstreamGraph{nodes: nodes, rebuilt: rebuilt, ignored: ignored, summaries: map[string]*upstreamSummary{}}
 
-	extracts := collectExtracts(res)
 	refreshed := lastRefreshTimes(snap)
 	ignoredExposures := map[string][]string{}
-
-	for _, x := range extracts {
-		upstream := upstreamOf(x.reads, nodes)
-
-		var models []string
-		var rebuiltAt time.Time
+	for _, x := range collectExtracts(res) {
 		last := refreshed[x.key]
-		for _, id := range upstream {
-			if _, ok := ignored[id]; ok {
-				ignoredExposures[id] = append(ignoredExposures[id], x.exposures...)
+		newer := func(at time.Time) bool { return !at.IsZero() && (last == nil || at.After(*last)) }
+
+		var latest time.Time
+		hasIgnored := false
+		for _, id := range x.reads {
+			sum := g.summary(id)
+			if sum.latest.After(latest) {
+				latest = sum.latest
 			}
-			at, ok := rebuilt[id]
-			if !ok || (last != nil && !at.After(*last)) {
-				continue
-			}
-			models = append(models, id)
-			if at.After(rebuiltAt) {
-				rebuiltAt = at
-			}
+			hasIgnored = hasIgnored || sum.hasIgnored
 		}
-		if len(models) == 0 {
+
+		if hasIgnored {
+			g.walk(x.reads, func(sum *upstreamSummary) bool { return sum.hasIgnored }, func(id string) {
+				if _, ok := ignored[id]; ok {
+					ignoredExposures[id] = append(ignoredExposures[id], x.exposures...)
+				}
+			})
+		}
+		if !newer(latest) {
 			continue
 		}
+
+		var models []string
+		g.walk(x.reads, func(sum *upstreamSummary) bool { return newer(sum.latest) }, func(id string) {
+			if newer(rebuilt[id]) {
+				models = append(models, id)
+			}
+		})
+		slices.Sort(models)
 
 		exposures := slices.Clone(x.exposures)
 		slices.Sort(exposures)
@@ -79,7 +88,7 @@ func FindStale(m *dbt.Manifest, snap *tableau.Snapshot, res *Result, rr *dbt.Run
 			LastRefresh: last,
 			Exposures:   slices.Compact(exposures),
 			Models:      models,
-			RebuiltAt:   rebuiltAt,
+			RebuiltAt:   latest,
 		})
 	}
 	slices.SortFunc(report.Extracts, func(a, b StaleExtract) int { return compareExtract(a.ExtractRef, b.ExtractRef) })
@@ -209,26 +218,64 @@ func lastRefreshTimes(snap *tableau.Snapshot) map[string]*time.Time {
 	return out
 }
 
-// upstreamOf returns the nodes read and every node upstream of them in the
-// dbt graph, sorted.
-func upstreamOf(reads []string, nodes map[string]*dbt.Node) []string {
+// upstreamGraph answers, for any node, what the run did upstream of it.
+type upstreamGraph struct {
+	nodes     map[string]*dbt.Node
+	rebuilt   map[string]time.Time
+	ignored   map[string]string
+	summaries map[string]*upstreamSummary
+}
+
+// upstreamSummary is what the run did to a node and everything upstream
+// of it.
+type upstreamSummary struct {
+	// latest is the latest completion of a rebuilt node among them, zero
+	// when none was rebuilt.
+	latest time.Time
+	// hasIgnored is true when one of them errored or was skipped.
+	hasIgnored bool
+}
+
+// summary returns a node's upstream summary, computing each node's once,
+// so that deciding every extract costs one pass over the graph.
+func (g *upstreamGraph) summary(id string) *upstreamSummary {
+	if sum, ok := g.summaries[id]; ok {
+		// A node met again while its parents are being summarized closes a
+		// cycle, which dbt rejects; the partial summary ends the recursion.
+		return sum
+	}
+	sum := &upstreamSummary{}
+	g.summaries[id] = sum
+	sum.latest = g.rebuilt[id]
+	_, sum.hasIgnored = g.ignored[id]
+	if n, ok := g.nodes[id]; ok {
+		for _, parent := range n.DependsOn {
+			p := g.summary(parent)
+			if p.latest.After(sum.latest) {
+				sum.latest = p.latest
+			}
+			sum.hasIgnored = sum.hasIgnored || p.hasIgnored
+		}
+	}
+	return sum
+}
+
+// walk visits the nodes read and the nodes upstream of them, each once,
+// going up only through nodes whose summary passes keep: a node whose
+// summary fails it has nothing upstream that visit needs.
+func (g *upstreamGraph) walk(reads []string, keep func(*upstreamSummary) bool, visit func(id string)) {
 	seen := map[string]bool{}
-	queue := slices.Clone(reads)
-	for len(queue) > 0 {
-		id := queue[len(queue)-1]
-		queue = queue[:len(queue)-1]
-		if seen[id] {
+	stack := slices.Clone(reads)
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[id] || !keep(g.summary(id)) {
 			continue
 		}
 		seen[id] = true
-		if n, ok := nodes[id]; ok {
-			queue = append(queue, n.DependsOn...)
+		visit(id)
+		if n, ok := g.nodes[id]; ok {
+			stack = append(stack, n.DependsOn...)
 		}
 	}
-	out := make([]string, 0, len(seen))
-	for id := range seen {
-		out = append(out, id)
-	}
-	slices.Sort(out)
-	return out
 }
