@@ -253,7 +253,7 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// generatedInputs holds the generated manifest and site, built once for
+// generatedInputs contains the generated manifest and site, built once for
 // the benchmarks that use them.
 var generatedInputs struct {
 	once sync.Once
@@ -262,11 +262,11 @@ var generatedInputs struct {
 	err  error
 }
 
-// generated returns the manifest that testsuite/manifestgen writes (60,000
-// models, 10,000 sources, written to a file and read back with the dbt
-// reader) and a 20,000-workbook site of testsuite/sitegen with custom SQL,
-// published data sources and unmatched tables, whose table names follow
-// the manifest's.
+// generated returns the manifest that testsuite/manifestgen writes, with
+// 60,000 models and 10,000 sources, written to a file and read back with
+// the dbt reader. It also returns a 20,000-workbook site of
+// testsuite/sitegen with custom SQL, published data sources and unmatched
+// tables, whose table names follow the manifest's.
 func generated(b *testing.B) (*dbt.Manifest, *tableau.Snapshot) {
 	g := &generatedInputs
 	g.once.Do(func() {

@@ -104,7 +104,7 @@ const minWorkbooksPerWorker = 2000
 
 var maxWorkers = 8
 
-// computation holds what one Compute call shares between workbooks.
+// computation contains what one Compute call shares between workbooks.
 type computation struct {
 	ix        *Index
 	published map[string][]*tableau.PublishedDatasource

@@ -12,7 +12,7 @@ import (
 	"github.com/autoexposures/autoexposures/internal/tableau"
 )
 
-// node builds an enabled table node; the resource type comes from the
+// node builds an enabled table node whose resource type comes from the
 // unique ID.
 func node(uniqueID, database, schema, alias string, edits ...func(*dbt.Node)) dbt.Node {
 	resourceType, _, _ := strings.Cut(uniqueID, ".")

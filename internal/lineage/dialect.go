@@ -2,19 +2,20 @@ package lineage
 
 import "strings"
 
-// dialect holds a warehouse's rules for comparing identifiers. The rules
+// dialect contains a warehouse's rules for comparing identifiers. The rules
 // per adapter, and their sources, are in the package documentation.
 type dialect struct {
 	name string
-	// fold is how the warehouse stores an unquoted identifier.
+	// fold returns the stored form of an unquoted identifier.
 	fold func(string) string
 	// quotesKeepCase is true when a quoted identifier is stored as written
 	// and compared exactly. When false every comparison ignores ASCII case.
 	quotesKeepCase bool
-	// defaultQuoted says which of database, schema and identifier dbt's
-	// adapter quotes when neither the node nor its relation name says.
+	// defaultQuoted marks which of database, schema and identifier dbt's
+	// adapter quotes when neither the node's config nor its relation name
+	// sets it.
 	defaultQuoted [3]bool
-	// backtickPath is true when a backquoted name may hold a dotted path.
+	// backtickPath is true when a backquoted name may contain a dotted path.
 	backtickPath bool
 	// keyCase is the case index keys fold names to. The exact rules apply
 	// after the lookup.

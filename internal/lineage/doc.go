@@ -49,7 +49,7 @@
 //     comparisons ignore case. The setting's true value is not modelled.
 //   - bigquery: dataset and table names are case-sensitive unless a dataset
 //     sets is_case_insensitive (not modelled), and backquotes do not change
-//     that, so names compare exactly. A backquoted name in SQL may hold a
+//     that, so names compare exactly. A backquoted name in SQL may contain a
 //     whole path (`project.dataset.table`).
 //   - databricks, spark: Unity Catalog stores object names in lower case,
 //     as the Hive metastore does, so comparisons ignore case. A relation
@@ -58,7 +58,7 @@
 //   - duckdb: identifier resolution ignores case, for quoted identifiers
 //     too.
 //   - sqlserver (and fabric, synapse): identifiers compare as the database
-//     collation says. The default collations ignore case, which is what is
+//     collation defines. The default collations ignore case, which is what is
 //     modelled. A case-sensitive collation is not.
 //   - any other adapter: comparisons ignore case, as most warehouses do.
 //

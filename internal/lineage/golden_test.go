@@ -69,7 +69,7 @@ func TestGoldenManifests(t *testing.T) {
 		want     *Result
 	}{
 		{
-			// duckdb compares every identifier without case; a seed and a
+			// duckdb compares every identifier without case. A seed and a
 			// source on the same table are both reported.
 			manifest: "artifacts-parser_jaffle_shop_v12_dbt1.12.json",
 			snapshot: "jaffle_shop.snapshot.json",
@@ -111,8 +111,8 @@ func TestGoldenManifests(t *testing.T) {
 			},
 		},
 		{
-			// Postgres: the model payments is the table transactions;
-			// unquoted SQL folds to lower case, quoted SQL is exact.
+			// Postgres: the model payments is the table transactions.
+			// Unquoted SQL folds to lower case, and quoted SQL is exact.
 			manifest: "dbt-metabase_manifest-v12.json",
 			snapshot: "dbt_metabase.snapshot.json",
 			want: &Result{
@@ -146,8 +146,8 @@ func TestGoldenManifests(t *testing.T) {
 		},
 		{
 			// Snowflake: upper-case catalog names match the unquoted
-			// lower-case aliases; a snapshot in a lower-case database
-			// folds to the same name; Tableau's parsed custom SQL takes
+			// lower-case aliases, and a snapshot in a lower-case database
+			// folds to the same name. Tableau's parsed custom SQL takes
 			// the connection's database.
 			manifest: "dpguthrie-exposures-crawler_manifest-v4_snowflake.json",
 			snapshot: "dpguthrie.snapshot.json",
@@ -232,8 +232,8 @@ func TestGoldenManifests(t *testing.T) {
 			},
 		},
 		{
-			// Snowflake in a lower-case database; catalog names in either
-			// case and custom SQL that Tableau did not parse.
+			// Snowflake in a lower-case database, with catalog names in
+			// either case and custom SQL that Tableau did not parse.
 			manifest: "voi-exposures-crawler_manifest-v8_snowflake.json",
 			snapshot: "voi.snapshot.json",
 			want: &Result{
@@ -298,8 +298,8 @@ func TestGoldenStaleJaffleShop(t *testing.T) {
 	publishedRefresh := time.Date(2026, 8, 9, 12, 0, 0, 0, time.UTC)
 	want := StaleReport{Extracts: []StaleExtract{
 		{
-			// Only the models that completed after 07:03:39.8 count; the
-			// staging models upstream finished before it.
+			// Only the models that completed after 07:03:39.8 count,
+			// because the staging models upstream finished before it.
 			ExtractRef:  ExtractRef{LUID: jaffleOrdersLUID, Name: "Orders", DatasourceID: "emb-orders"},
 			LastRefresh: &embeddedRefresh,
 			Exposures:   []string{jaffleOrdersLUID},

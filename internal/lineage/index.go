@@ -17,7 +17,7 @@ type Index struct {
 	dialect dialect
 	keys    keyer
 
-	// entries holds every node and source, in unique ID order, in one
+	// entries contains every node and source, in unique ID order, in one
 	// array so that lookups touch little memory.
 	entries []entry
 
@@ -35,7 +35,7 @@ type Index struct {
 	inertName   map[uint64]*entry
 }
 
-// keySep joins the parts of a relation identity. No identifier holds a NUL
+// keySep joins the parts of a relation identity. No identifier contains a NUL
 // byte.
 const keySep = "\x00"
 
@@ -49,8 +49,8 @@ const (
 // entry is one dbt node or source as a warehouse relation.
 type entry struct {
 	uniqueID string
-	// stored holds the database, schema and table name as the warehouse
-	// stores them, and quoted says which of them dbt quotes.
+	// stored contains the database, schema and table name as the warehouse
+	// stores them, and quoted marks which of them dbt quotes.
 	stored [3]string
 	quoted [3]bool
 	// relation identifies the warehouse table: entries with equal relation
@@ -200,9 +200,9 @@ type tableName struct {
 	db, schema, table namePart
 }
 
-// lookupResult is what the index found for one table.
+// lookupResult is the outcome of looking up one table.
 type lookupResult struct {
-	// uniqueIDs holds the nodes of the one relation that matched, sorted.
+	// uniqueIDs contains the nodes of the one relation that matched, sorted.
 	uniqueIDs  []string
 	schemaOnly bool
 	// reason and candidates explain why nothing matched.

@@ -2,7 +2,7 @@ package lineage
 
 import "strings"
 
-// nameMode says where a name came from, which decides how it compares.
+// nameMode is the origin of a name, which decides how it compares.
 type nameMode uint8
 
 const (
@@ -129,7 +129,7 @@ func unwrapName(s string) string {
 
 // displayName renders resolved name parts for the run report: parts joined
 // by dots, with double quotes around a part that was quoted in SQL or that
-// holds characters that would make the joined name unclear.
+// contains characters that would make the joined name unclear.
 func displayName(parts ...namePart) string {
 	if s, ok := plainDisplayName(parts); ok {
 		return s

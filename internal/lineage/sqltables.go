@@ -19,7 +19,7 @@ import (
 // Each table is returned as written, with its quoting: bare parts, parts
 // in double quotes, square brackets or backquotes, joined by dots, so that
 // `"My Schema"."a.b"` keeps both its case rules and its dots. The list is
-// sorted and holds no duplicates. It is nil when the query reads no table
+// sorted and contains no duplicates. It is nil when the query reads no table
 // or cannot be read (an unterminated string, quote or comment, or
 // unbalanced parentheses).
 func ExtractTables(sql string) []string {
@@ -240,7 +240,7 @@ type sqlScanner struct {
 	ctes   []token
 }
 
-// clauseEnds holds the keywords that end a FROM clause.
+// clauseEnds contains the keywords that end a FROM clause.
 var clauseEnds = map[string]bool{
 	"WHERE": true, "GROUP": true, "HAVING": true, "ORDER": true, "LIMIT": true,
 	"QUALIFY": true, "WINDOW": true, "UNION": true, "INTERSECT": true, "EXCEPT": true,
@@ -248,10 +248,10 @@ var clauseEnds = map[string]bool{
 	"SET": true, "CONNECT": true, "START": true, "SELECT": true, "VALUES": true,
 }
 
-// cteKeywords holds the words of a WITH clause that name no expression.
+// cteKeywords contains the words of a WITH clause that name no expression.
 var cteKeywords = map[string]bool{"AS": true, "MATERIALIZED": true, "NOT": true, "RECURSIVE": true}
 
-// notTables holds the keywords that cannot start a table item.
+// notTables contains the keywords that cannot start a table item.
 var notTables = map[string]bool{
 	"ON": true, "USING": true, "JOIN": true, "LEFT": true, "RIGHT": true, "INNER": true,
 	"OUTER": true, "FULL": true, "CROSS": true, "NATURAL": true, "AS": true, "FROM": true,

@@ -94,7 +94,7 @@ type Options struct {
 type StaleReport struct {
 	// Extracts is sorted by published flag, then LUID, then data source id.
 	Extracts []StaleExtract
-	// Ignored holds the models, seeds and snapshots that errored or were
+	// Ignored contains the models, seeds and snapshots that errored or were
 	// skipped in the run, which make nothing stale, sorted by unique ID.
 	Ignored []IgnoredResult
 }
@@ -106,9 +106,9 @@ type StaleExtract struct {
 	// LastRefresh is the extract's extractLastRefreshTime, nil when it was
 	// never refreshed.
 	LastRefresh *time.Time
-	// Exposures holds the LUIDs of the workbooks the extract serves, sorted.
+	// Exposures contains the LUIDs of the workbooks the extract serves, sorted.
 	Exposures []string
-	// Models holds the unique IDs of the nodes that completed after
+	// Models contains the unique IDs of the nodes that completed after
 	// LastRefresh, sorted.
 	Models []string
 	// RebuiltAt is the latest completion time among Models.
@@ -120,7 +120,7 @@ type IgnoredResult struct {
 	UniqueID string
 	// Status is dbt's status word, such as "error" or "skipped".
 	Status string
-	// Exposures holds the LUIDs of the workbooks with an extract downstream
+	// Exposures contains the LUIDs of the workbooks with an extract downstream
 	// of the node, sorted, and empty when no extract reads it.
 	Exposures []string `json:",omitempty"`
 }
