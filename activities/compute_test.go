@@ -131,3 +131,87 @@ func loadManifest(t *testing.T, f *fixture) store.Ref {
 	}
 	return ref
 }
+
+func TestComputeExposuresCurationAndEnrichedManifest(t *testing.T) {
+	f := newFixture(t, siteFile, tokenName, tokenSecret)
+	dir := t.TempDir()
+	curation := dir + "/autoexposures.yml"
+	if err := os.WriteFile(curation, []byte(`version: 1
+exclude:
+  names: ["Supplies*"]
+workbooks:
+  - luid: a1000000-0000-4000-8000-000000000001
+    name: orders_board
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	settings := f.settings
+	settings.CurationPath = curation
+	settings.EnrichedManifestPath = dir + "/target/manifest.enriched.json"
+	acts := &activities.Activities{Tableau: f.client, Store: f.store, Settings: settings}
+
+	read := f.sync(t, tableauAll, 4)
+	in := activities.ComputeExposuresInput{Manifest: loadManifest(t, f), Snapshot: read.Snapshot}
+	got, err := run[activities.ComputeExposuresResult](t, envFor(acts), activities.ComputeExposuresName, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if got.Exposures != 2 {
+		t.Errorf("Exposures = %d, want 2 with the supplies workbook excluded", got.Exposures)
+	}
+	yaml, err := os.ReadFile(settings.ExposuresPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(yaml), "name: orders_board") || strings.Contains(string(yaml), "supplies_live") {
+		t.Errorf("exposures file does not follow the curation file:\n%s", yaml)
+	}
+	if got.EnrichedManifestPath != settings.EnrichedManifestPath {
+		t.Errorf("EnrichedManifestPath = %q, want %q", got.EnrichedManifestPath, settings.EnrichedManifestPath)
+	}
+	data, err := os.ReadFile(settings.EnrichedManifestPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var enriched struct {
+		Exposures map[string]json.RawMessage `json:"exposures"`
+	}
+	if err := json.Unmarshal(data, &enriched); err != nil {
+		t.Fatalf("enriched manifest is not JSON: %v", err)
+	}
+	found := false
+	for id := range enriched.Exposures {
+		if strings.HasSuffix(id, ".orders_board") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("enriched manifest has no orders_board exposure; exposures: %d", len(enriched.Exposures))
+	}
+}
+
+func TestComputeExposuresInvalidCuration(t *testing.T) {
+	f := newFixture(t, siteFile, tokenName, tokenSecret)
+	curation := t.TempDir() + "/autoexposures.yml"
+	if err := os.WriteFile(curation, []byte("version: 1\nfolders: [x]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	settings := f.settings
+	settings.CurationPath = curation
+	acts := &activities.Activities{Tableau: f.client, Store: f.store, Settings: settings}
+	read := f.sync(t, tableauAll, 4)
+
+	_, err := run[activities.ComputeExposuresResult](t, envFor(acts), activities.ComputeExposuresName,
+		activities.ComputeExposuresInput{Manifest: loadManifest(t, f), Snapshot: read.Snapshot})
+
+	appErr := applicationError(t, err)
+	if !appErr.NonRetryable() {
+		t.Errorf("error %v is retryable, want non-retryable", err)
+	}
+	for _, want := range []string{"folders", "AUTOEXPOSURES_CURATION_FILE"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error = %v, want it to mention %s", err, want)
+		}
+	}
+}
