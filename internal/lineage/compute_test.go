@@ -222,6 +222,12 @@ func TestComputeRules(t *testing.T) {
 			matches: []Match{matched(ref("ANALYTICS.PROD.FCT_ORDERS"), "model.p.fct_orders")},
 		},
 		{
+			name:    "full name in the name field",
+			m:       snowflake,
+			tables:  []tableau.Table{{Name: "[PROD].[FCT_ORDERS]", Database: "ANALYTICS"}, {Name: "[ANALYTICS].[PROD].[FCT_ORDERS]"}},
+			matches: []Match{matched(ref("ANALYTICS.PROD.FCT_ORDERS"), "model.p.fct_orders")},
+		},
+		{
 			name:    "connection database for parsed custom sql",
 			m:       snowflake,
 			queries: []tableau.CustomSQL{{Database: "ANALYTICS", Query: "select 1", Tables: []tableau.Table{{Schema: "PROD", Name: "FCT_ORDERS"}}}},

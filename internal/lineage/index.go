@@ -357,6 +357,14 @@ func ids(es []*entry) []string {
 // Tableau's fields, falling back to the parts of its full name and then to
 // the connection's database.
 func (ix *Index) resolve(name, schema, database, fullName, connectionDB string) tableName {
+	// A quoted dotted name in the name field, as in "[public].[orders]",
+	// is a full name.
+	if n := strings.TrimSpace(name); schema == "" && n != "" && strings.ContainsRune("[\"`", rune(n[0])) {
+		if parts, ok := parseName(n, ix.dialect.backtickPath); ok && len(parts) > 1 {
+			name, fullName = "", n
+		}
+	}
+
 	t := tableName{
 		table:  namePart{text: unwrapName(name)},
 		schema: namePart{text: unwrapName(schema)},
