@@ -10,6 +10,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/autoexposures/autoexposures/internal/dbt"
@@ -412,5 +413,36 @@ func TestSchemaCheckRejects(t *testing.T) {
 	}
 	if err := checkSchemaFile("dbt_yml_files-latest-fusion.json", out.YAML); err == nil {
 		t.Error("fusion schema check accepted top-level meta and tags")
+	}
+}
+
+// TestGenerateKeepsInputs checks that Generate changes neither the manifest
+// nor the snapshot, which callers keep using afterwards.
+func TestGenerateKeepsInputs(t *testing.T) {
+	for _, gc := range goldenCases {
+		t.Run(gc.name, func(t *testing.T) {
+			in := loadGoldenInput(t, gc)
+			in.Snapshot = shuffled(rand.New(rand.NewPCG(3, 4)), in.Snapshot)
+			snapshotBefore, err := json.Marshal(in.Snapshot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			manifestBefore := loadGoldenInput(t, gc).Manifest
+
+			if _, err := Generate(in); err != nil {
+				t.Fatal(err)
+			}
+
+			snapshotAfter, err := json.Marshal(in.Snapshot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(snapshotBefore, snapshotAfter) {
+				t.Error("Generate changed the snapshot")
+			}
+			if diff := cmp.Diff(manifestBefore, in.Manifest); diff != "" {
+				t.Errorf("Generate changed the manifest (-before +after):\n%s", diff)
+			}
+		})
 	}
 }
