@@ -189,6 +189,7 @@ func parseSelector(n *yaml.Node, s *Selector) error {
 }
 
 func parseOverrides(n *yaml.Node, c *Curation) error {
+	n = deref(n)
 	if n.Kind != yaml.SequenceNode {
 		return lineErr(n, "workbooks must be a list of entries, each with a luid")
 	}
@@ -234,6 +235,7 @@ func parseOverrides(n *yaml.Node, c *Curation) error {
 }
 
 func parseDependsOn(n *yaml.Node, o *Override) error {
+	n = deref(n)
 	if n.Kind != yaml.SequenceNode {
 		return lineErr(n, "depends_on must be a list such as [\"ref('orders')\"]")
 	}
@@ -284,12 +286,13 @@ func parseOwner(n *yaml.Node, o *Owner) error {
 // eachKey calls fn for each key of a mapping node, rejecting keys not in
 // allowed and keys given twice.
 func eachKey(n *yaml.Node, allowed []string, fn func(key string, v *yaml.Node) error) error {
+	n = deref(n)
 	if n.Kind != yaml.MappingNode {
 		return lineErr(n, "expected a mapping with keys %s", strings.Join(allowed, ", "))
 	}
 	seen := make(map[string]bool)
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
+		k, v := n.Content[i], deref(n.Content[i+1])
 		if !slices.Contains(allowed, k.Value) {
 			return lineErr(k, "unknown key %q: expected one of %s", k.Value, strings.Join(allowed, ", "))
 		}
@@ -305,6 +308,7 @@ func eachKey(n *yaml.Node, allowed []string, fn func(key string, v *yaml.Node) e
 }
 
 func scalar(n *yaml.Node) (string, error) {
+	n = deref(n)
 	if n.Kind != yaml.ScalarNode {
 		return "", lineErr(n, "expected a single value, found a list or mapping")
 	}
@@ -312,6 +316,7 @@ func scalar(n *yaml.Node) (string, error) {
 }
 
 func stringList(n *yaml.Node) ([]string, error) {
+	n = deref(n)
 	if n.Kind != yaml.SequenceNode {
 		return nil, lineErr(n, "expected a list")
 	}
@@ -324,6 +329,15 @@ func stringList(n *yaml.Node) ([]string, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// deref follows a YAML alias (*name) to the node its anchor (&name) marks,
+// so that anchors work anywhere in the curation file.
+func deref(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
 }
 
 func lineErr(n *yaml.Node, format string, args ...any) error {

@@ -170,3 +170,28 @@ func TestCurationUnknownDependency(t *testing.T) {
 		t.Errorf("build error = %v, want one containing %q", err, want)
 	}
 }
+
+func TestParseCurationAnchors(t *testing.T) {
+	data := `version: 1
+defaults:
+  owner: &team {name: Data team, email: data@example.com}
+include:
+  projects: &core [Finance, Sales]
+exclude:
+  collections: *core
+workbooks:
+  - luid: a
+    owner: *team
+`
+	c, err := ParseCuration([]byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	team := Owner{Name: "Data team", Email: "data@example.com"}
+	if c.Workbooks["a"].Owner != team || c.Defaults.Owner != team {
+		t.Errorf("owner through an alias = %+v, defaults %+v, want %+v", c.Workbooks["a"].Owner, c.Defaults.Owner, team)
+	}
+	if diff := cmp.Diff([]string{"Finance", "Sales"}, c.Exclude.Collections); diff != "" {
+		t.Errorf("list through an alias (-want +got):\n%s", diff)
+	}
+}
