@@ -46,6 +46,7 @@ func main() {
 		customSQLShare = flag.Float64("custom-sql-share", 0.1, "share of embedded data sources fed by custom SQL")
 		cpuProfile     = flag.String("cpuprofile", "", "write a CPU profile of the timed syncs to this file")
 		trace          = flag.Bool("trace", false, "log every request of the client to standard error")
+		slowLatency    = flag.Duration("schedule-latency", 400*time.Millisecond, "latency of one more sync per run, long enough that CPU time hardly counts; 0 skips it")
 	)
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -64,14 +65,14 @@ func main() {
 	if *trace {
 		logOutput = os.Stderr
 	}
-	if err := run(*workbooks, *tables, *latency, *concurrency, *runs, *seed, *published, *publishedShare, *customSQLShare); err != nil {
+	if err := run(*workbooks, *tables, *latency, *slowLatency, *concurrency, *runs, *seed, *published, *publishedShare, *customSQLShare); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "tableausync:", err)
 		os.Exit(1)
 	}
 }
 
-func run(workbooks, tables int, latency time.Duration, concurrency, runs int, seed uint64,
+func run(workbooks, tables int, latency, slowLatency time.Duration, concurrency, runs int, seed uint64,
 	published int, publishedShare, customSQLShare float64) error {
 	site := sitegen.Generate(sitegen.Params{
 		Seed:                 seed,
@@ -121,6 +122,23 @@ func run(workbooks, tables int, latency time.Duration, concurrency, runs int, se
 		fmt.Printf("  same sync without latency %v, so latency added %v: ratio %.2f to the baseline\n",
 			quiet.wall.Round(time.Millisecond), added.Round(time.Millisecond), float64(added)/float64(baseline))
 		fmt.Printf("  requests by kind %v, at most %d in flight\n", res.counts, res.maxInFlight)
+
+		// With a long latency the CPU time of both sides hardly counts, so
+		// the ratio shows how well the client's schedule of requests fills
+		// its request slots.
+		if slowLatency > 0 {
+			sim.SetLatency(slowLatency)
+			sim.ResetCounts()
+			slow, err := syncOnce(sim, concurrency)
+			if err != nil {
+				return err
+			}
+			slowBaseline := time.Duration(slow.requests) * slowLatency / time.Duration(concurrency)
+			fmt.Printf("  schedule at %v latency: wall %v, baseline %v (%d requests): ratio %.2f\n",
+				slowLatency, slow.wall.Round(time.Millisecond), slowBaseline.Round(time.Millisecond), slow.requests,
+				float64(slow.wall)/float64(slowBaseline))
+			sim.SetLatency(latency)
+		}
 	}
 	return nil
 }

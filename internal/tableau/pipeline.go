@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/shurcooL/graphql"
 )
 
 // customSQLReuse is how long the site's custom SQL, read in full because the
@@ -150,3 +152,95 @@ func (d *datasourceReads) finish() ([]publishedDatasourceNode, error) {
 
 // wait waits for the background reader to stop.
 func (d *datasourceReads) wait() { <-d.done }
+
+// probeRead reads the lineage of the first workbooks of a selection while
+// the listing runs. It measures the nodes per workbook, so that every
+// remaining batch can be sized and sent at once instead of after a first
+// batch read alone.
+type probeRead struct {
+	done  chan struct{}
+	nodes []workbookNode
+	err   error
+}
+
+// startProbe starts a probe when the selection can be read without the
+// listing (the whole site or projects) and the cost per workbook is not
+// known yet. It returns nil otherwise.
+func (c *Client) startProbe(ctx context.Context, sel Selection) *probeRead {
+	if c.workbookCost.measured() || len(sel.Collections) > 0 || len(sel.WorkbookLUIDs) > 0 {
+		return nil
+	}
+	var filter *Workbook_Filter
+	if len(sel.Projects) > 0 {
+		filter = &Workbook_Filter{ProjectNameWithin: sel.Projects}
+	}
+	p := &probeRead{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		var q readWorkbooksQuery
+		size := c.workbookCost.batchSize()
+		p.err = c.query(ctx, "reading Tableau workbook lineage", &q, map[string]any{
+			"first":  graphql.Int(size),
+			"after":  cursor(""),
+			"filter": filter,
+		})
+		if isTooBig(p.err) {
+			// The guess was too low; the batches that follow start over.
+			c.workbookCost.exceeded()
+			p.err = nil
+			return
+		}
+		if p.err != nil {
+			return
+		}
+		p.nodes = q.WorkbooksConnection.Nodes
+		nodes := 0
+		for _, n := range p.nodes {
+			nodes += workbookNodeCost(n)
+		}
+		c.workbookCost.observe(nodes, len(p.nodes))
+	}()
+	return p
+}
+
+// wait waits for the probe to end, if there is one.
+func (p *probeRead) wait() {
+	if p != nil {
+		<-p.done
+	}
+}
+
+// take returns the probed workbooks that are among luids, and the LUIDs
+// still to read. A nil probe takes nothing.
+func (p *probeRead) take(ctx context.Context, luids []string) (probed []workbookNode, rest []string, err error) {
+	if p == nil {
+		return nil, luids, nil
+	}
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	if p.err != nil {
+		return nil, nil, p.err
+	}
+	wanted := make(map[string]bool, len(luids))
+	for _, luid := range luids {
+		wanted[luid] = true
+	}
+	have := map[string]bool{}
+	for _, n := range p.nodes {
+		// A workbook created or deleted between the probe and the listing
+		// follows the listing.
+		if wanted[n.LUID] && !have[n.LUID] {
+			have[n.LUID] = true
+			probed = append(probed, n)
+		}
+	}
+	for _, luid := range luids {
+		if !have[luid] {
+			rest = append(rest, luid)
+		}
+	}
+	return probed, rest, nil
+}

@@ -153,14 +153,15 @@ func (c *Client) listWorkbooks(ctx context.Context, filter *Workbook_Filter) ([]
 // SQL is read in full and kept for customSQLReuse. Calls that read one site
 // in chunks within that time read it once.
 func (c *Client) ReadWorkbooks(ctx context.Context, luids []string) (ReadResult, error) {
-	return c.readWorkbooks(ctx, luids, nil)
+	return c.readWorkbooks(ctx, luids, nil, nil)
 }
 
 // readWorkbooks reads the lineage of the workbooks. The site's custom SQL and
 // the published data sources are read alongside the workbook batches, so
 // that neither adds a round trip at the end. sql may carry a custom SQL read
-// that the caller started earlier; nil starts one here.
-func (c *Client) readWorkbooks(ctx context.Context, luids []string, sql *customSQLRead) (ReadResult, error) {
+// that the caller started earlier; nil starts one here. probe may carry the
+// first workbooks of the selection, read while the listing ran.
+func (c *Client) readWorkbooks(ctx context.Context, luids []string, sql *customSQLRead, probe *probeRead) (ReadResult, error) {
 	luids = uniqueSorted(luids)
 	if len(luids) == 0 {
 		return ReadResult{}, nil
@@ -171,8 +172,7 @@ func (c *Client) readWorkbooks(ctx context.Context, luids []string, sql *customS
 		sql = c.startCustomSQL(ctx)
 	}
 	datasources := c.startDatasourceReads(ctx)
-
-	nodes, err := c.readWorkbookNodes(ctx, luids, func(batch []workbookNode) {
+	addDatasources := func(batch []workbookNode) {
 		var used []string
 		for _, n := range batch {
 			for _, d := range n.UpstreamDatasources {
@@ -180,7 +180,17 @@ func (c *Client) readWorkbooks(ctx context.Context, luids []string, sql *customS
 			}
 		}
 		datasources.add(used)
-	})
+	}
+
+	probed, rest, err := probe.take(ctx, luids)
+	if err != nil {
+		cancel()
+		datasources.wait()
+		return ReadResult{}, err
+	}
+	addDatasources(probed)
+	nodes, err := c.readWorkbookNodes(ctx, rest, addDatasources)
+	nodes = append(probed, nodes...)
 	if err != nil {
 		cancel()
 		datasources.wait()
@@ -338,20 +348,22 @@ func (c *Client) ReadSnapshot(ctx context.Context, sel Selection) (*Snapshot, er
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	// The site's custom SQL does not depend on the listing, so it is read
-	// while the listing runs.
+	// The site's custom SQL and the lineage of the first workbooks do not
+	// depend on the listing, so they are read while the listing runs.
 	sql := c.startCustomSQL(ctx)
+	probe := c.startProbe(ctx, sel)
 	refs, cols, err := c.ListWorkbooks(ctx, sel)
 	if err != nil {
 		cancel()
 		_, _ = sql.wait(context.Background())
+		probe.wait()
 		return nil, err
 	}
 	luids := make([]string, len(refs))
 	for i, r := range refs {
 		luids[i] = r.LUID
 	}
-	res, err := c.readWorkbooks(ctx, luids, sql)
+	res, err := c.readWorkbooks(ctx, luids, sql, probe)
 	if err != nil {
 		return nil, err
 	}
