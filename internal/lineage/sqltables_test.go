@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/autoexposures/autoexposures/internal/dbt"
+	"github.com/autoexposures/autoexposures/internal/tableau"
 )
 
 var extractTablesCases = []struct {
@@ -84,12 +87,23 @@ func TestExtractTables(t *testing.T) {
 }
 
 // FuzzExtractTables checks that any input gives a sorted list without
-// duplicates whose every entry reads back as a dotted name.
+// duplicates whose every entry reads back as a dotted name, and that
+// matching the query as custom SQL reports every table it found.
 func FuzzExtractTables(f *testing.F) {
 	for _, tc := range extractTablesCases {
 		f.Add(tc.sql)
 	}
+	m := &dbt.Manifest{AdapterType: "bigquery", Nodes: []dbt.Node{node("model.p.t", "db", "s", "t")}}
+	ix := NewIndex(m, Options{})
 	f.Fuzz(func(t *testing.T, sql string) {
+		snap := &tableau.Snapshot{Workbooks: []tableau.Workbook{{LUID: "w", EmbeddedDatasources: []tableau.EmbeddedDatasource{
+			{ID: "d", CustomSQL: []tableau.CustomSQL{{Database: "db", Query: sql}}},
+		}}}}
+		res := ix.Compute(snap)
+		if reported := len(res.Workbooks[0].Matches) + len(res.Unmatched); reported == 0 {
+			t.Fatalf("Compute reported nothing for custom SQL %q", sql)
+		}
+
 		got := ExtractTables(sql)
 		if !slices.IsSorted(got) {
 			t.Fatalf("ExtractTables(%q) = %q, not sorted", sql, got)
