@@ -368,8 +368,8 @@ func TestDeletedWorkbookIsMissing(t *testing.T) {
 	if diff := cmp.Diff(want.Workbooks, res.Workbooks); diff != "" {
 		t.Errorf("Workbooks (-want +got):\n%s", diff)
 	}
-	if len(res.PublishedDatasources) != 0 {
-		t.Errorf("PublishedDatasources = %v, want none: only the deleted workbook used one", res.PublishedDatasources)
+	if diff := cmp.Diff(want.PublishedDatasources, res.PublishedDatasources); diff != "" {
+		t.Errorf("PublishedDatasources (-want +got):\n%s", diff)
 	}
 }
 
@@ -485,7 +485,13 @@ func TestChunkedReadsShareCustomSQL(t *testing.T) {
 			t.Fatalf("ReadWorkbooks(%v): %v", chunk, err)
 		}
 		got.Workbooks = append(got.Workbooks, res.Workbooks...)
-		got.PublishedDatasources = append(got.PublishedDatasources, res.PublishedDatasources...)
+		// Each chunk returns the published data sources it uses, so both
+		// return the shared one.
+		for _, d := range res.PublishedDatasources {
+			if !slices.ContainsFunc(got.PublishedDatasources, func(g tableau.PublishedDatasource) bool { return g.LUID == d.LUID }) {
+				got.PublishedDatasources = append(got.PublishedDatasources, d)
+			}
+		}
 	}
 	want := expectedSnapshot(sim.URL(), tableau.Selection{}, allLUIDs(), nil)
 	if diff := cmp.Diff(want.Workbooks, got.Workbooks); diff != "" {
@@ -496,6 +502,10 @@ func TestChunkedReadsShareCustomSQL(t *testing.T) {
 	}
 	if n := h.rec.queriesWith("customSQLTablesConnection"); n != 1 {
 		t.Errorf("custom SQL reads = %d, want 1 for both chunks", n)
+	}
+	// Both chunks use the same published data source.
+	if n := h.rec.queriesWith("publishedDatasourcesConnection"); n != 1 {
+		t.Errorf("published data source reads = %d, want 1", n)
 	}
 	// The second chunk reuses the cost per workbook measured on the first,
 	// so it needs one lineage request.

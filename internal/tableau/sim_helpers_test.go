@@ -97,6 +97,7 @@ func testSnapshot() tableau.Snapshot {
 				EmbeddedDatasources: []tableau.EmbeddedDatasource{{
 					ID: "e-live", Name: "Payments (live)", UpstreamTables: []tableau.Table{payments},
 				}},
+				PublishedDatasourceLUIDs: []string{pdsSales},
 			},
 		},
 		PublishedDatasources: []tableau.PublishedDatasource{{
