@@ -53,8 +53,8 @@ type Reason string
 
 // Reasons for an unmatched table.
 const (
-	ReasonNoRelation Reason = "no_relation"  // no dbt node or source is this table
-	ReasonAmbiguous  Reason = "ambiguous"    // schema.table fits several relations and no database was given, or the table has no schema
+	ReasonNoRelation Reason = "no_relation"  // no dbt node or source is this table, or the table has no schema
+	ReasonAmbiguous  Reason = "ambiguous"    // schema.table fits several relations and no database was given
 	ReasonEphemeral  Reason = "ephemeral"    // the only node of that name is ephemeral
 	ReasonDisabled   Reason = "disabled"     // the only node of that name is disabled
 	ReasonUnparsed   Reason = "unparsed_sql" // custom SQL whose tables could not be read
@@ -66,7 +66,8 @@ type UnmatchedTable struct {
 	TableRef
 	Reason Reason
 	// Candidates holds the unique IDs that made a match ambiguous, or the
-	// ephemeral or disabled node that was found.
+	// ephemeral or disabled node that was found, or for a table without
+	// schema the nodes of that table name.
 	Candidates []string `json:",omitempty"`
 }
 
