@@ -66,6 +66,9 @@ func (ix *Index) Compute(snap *tableau.Snapshot) *Result {
 			groups = append(groups, k)
 		}
 	}
+	if len(groups) == 0 {
+		return res
+	}
 	res.Workbooks = make([]WorkbookLineage, len(groups))
 
 	workers := min(runtime.GOMAXPROCS(0), maxWorkers, max(1, len(groups)/minWorkbooksPerWorker))

@@ -442,6 +442,9 @@ func TestComputeNilInputs(t *testing.T) {
 	if diff := cmp.Diff(&Result{}, Compute(nil, nil, Options{})); diff != "" {
 		t.Errorf("Compute(nil, nil) (-want +got):\n%s", diff)
 	}
+	if diff := cmp.Diff(&Result{}, Compute(nil, &tableau.Snapshot{}, Options{})); diff != "" {
+		t.Errorf("Compute(nil, empty snapshot) (-want +got):\n%s", diff)
+	}
 	got := Compute(nil, &tableau.Snapshot{Workbooks: []tableau.Workbook{{LUID: "w", EmbeddedDatasources: []tableau.EmbeddedDatasource{
 		{ID: "d", Name: "D", UpstreamTables: []tableau.Table{table("db", "s", "t")}},
 	}}}}, Options{})
