@@ -46,6 +46,7 @@ func main() {
 		customSQLShare = flag.Float64("custom-sql-share", 0.1, "share of embedded data sources fed by custom SQL")
 		cpuProfile     = flag.String("cpuprofile", "", "write a CPU profile of the timed syncs to this file")
 		trace          = flag.Bool("trace", false, "log every request of the client to standard error")
+		apiVersion     = flag.String("api-version", "", "TABLEAU_API_VERSION for the client; empty asks serverinfo, one more round trip")
 		slowLatency    = flag.Duration("schedule-latency", 400*time.Millisecond, "latency of one more sync per run, long enough that CPU time hardly counts; 0 skips it")
 	)
 	flag.Parse()
@@ -65,6 +66,7 @@ func main() {
 	if *trace {
 		logOutput = os.Stderr
 	}
+	clientAPIVersion = *apiVersion
 	if err := run(*workbooks, *tables, *latency, *slowLatency, *concurrency, *runs, *seed, *published, *publishedShare, *customSQLShare); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "tableausync:", err)
@@ -143,6 +145,9 @@ func run(workbooks, tables int, latency, slowLatency time.Duration, concurrency,
 	return nil
 }
 
+// clientAPIVersion is the client's TABLEAU_API_VERSION.
+var clientAPIVersion string
+
 // logOutput receives the client's logs: debug logs of every request with
 // -trace, nothing otherwise.
 var logOutput io.Writer
@@ -165,6 +170,7 @@ func syncOnce(sim *tableausim.Server, concurrency int) (syncResult, error) {
 		TokenName:   sitegen.Token.Name,
 		TokenSecret: sitegen.Token.Secret,
 		Concurrency: concurrency,
+		APIVersion:  clientAPIVersion,
 	}, tableau.WithLogger(slog.New(slog.NewTextHandler(logOutput, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	if err != nil {
 		return syncResult{}, err
