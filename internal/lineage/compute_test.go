@@ -541,3 +541,35 @@ func TestComputeWorkersAgree(t *testing.T) {
 		t.Errorf("got %d workbooks, want %d", len(got.Workbooks), 2*minWorkbooksPerWorker)
 	}
 }
+
+func TestDialectQuoting(t *testing.T) {
+	yes, no := true, false
+	names := [3]string{"db", "sch", "MyTable"}
+	tests := []struct {
+		name         string
+		adapter      string
+		relationName string
+		quoting      dbt.Quoting
+		want         [3]bool
+	}{
+		{"snowflake default", "snowflake", "", dbt.Quoting{}, [3]bool{false, false, false}},
+		{"postgres default", "postgres", "", dbt.Quoting{}, [3]bool{true, true, true}},
+		{"config over default", "snowflake", "", dbt.Quoting{Identifier: &yes}, [3]bool{false, false, true}},
+		{"relation name over config", "snowflake", `db.sch."MyTable"`, dbt.Quoting{Identifier: &no}, [3]bool{false, false, true}},
+		{"relation name unquoted", "postgres", "db.sch.MyTable", dbt.Quoting{}, [3]bool{false, false, false}},
+		{"relation name without database", "databricks", "`sch`.`MyTable`", dbt.Quoting{}, [3]bool{false, true, true}},
+		{"relation name of other names", "postgres", `"other"."sch"."MyTable"`, dbt.Quoting{Database: &no}, [3]bool{false, true, true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ns := names
+			if tc.adapter == "databricks" {
+				ns[0] = ""
+			}
+			got := dialectFor(tc.adapter).quoting(tc.relationName, ns, tc.quoting)
+			if got != tc.want {
+				t.Errorf("quoting(%q, %q) = %v, want %v", tc.relationName, ns, got, tc.want)
+			}
+		})
+	}
+}
