@@ -40,12 +40,10 @@ type Client struct {
 	workbookCost   *costModel
 	datasourceCost *costModel
 
-	// sqlMu guards the site's custom SQL from the last read and the
-	// published data sources read recently.
+	// sqlMu guards the site's custom SQL from the last read.
 	sqlMu     sync.Mutex
 	sqlNodes  []customSQLNode
 	sqlReadAt time.Time
-	dsCache   map[string]cachedDatasource
 
 	sleep func(ctx context.Context, d time.Duration) error
 }
@@ -95,7 +93,6 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		slots:   make(chan struct{}, resolved.Concurrency),
 		sleep:   sleepContext,
 
-		dsCache:        map[string]cachedDatasource{},
 		workbookCost:   newCostModel(initialWorkbookCost, resolved.NodeLimit),
 		datasourceCost: newCostModel(initialDatasourceCost, resolved.NodeLimit),
 	}

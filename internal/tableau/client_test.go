@@ -503,9 +503,10 @@ func TestChunkedReadsShareCustomSQL(t *testing.T) {
 	if n := h.rec.queriesWith("customSQLTablesConnection"); n != 1 {
 		t.Errorf("custom SQL reads = %d, want 1 for both chunks", n)
 	}
-	// Both chunks use the same published data source.
-	if n := h.rec.queriesWith("publishedDatasourcesConnection"); n != 1 {
-		t.Errorf("published data source reads = %d, want 1", n)
+	// Both chunks use the same published data source, and both read it:
+	// its extract refresh time must be current in each.
+	if n := h.rec.queriesWith("publishedDatasourcesConnection"); n != 2 {
+		t.Errorf("published data source reads = %d, want 2", n)
 	}
 	// The second chunk reuses the cost per workbook measured on the first,
 	// so it needs one lineage request.

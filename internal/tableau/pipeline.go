@@ -12,45 +12,8 @@ import (
 // Metadata API cannot filter it by workbook, serves later reads. A sync that
 // reads a site in chunks, one call per chunk, then reads it once. A query
 // edited within this time shows up in the next sync. Published data sources
-// that several chunks use are reused for the same time.
+// are not reused this way: their extract refresh times must be current.
 const customSQLReuse = 2 * time.Minute
-
-// cachedDatasource is a published data source from an earlier read.
-type cachedDatasource struct {
-	node   publishedDatasourceNode
-	readAt time.Time
-}
-
-// cachedDatasources splits luids into data sources read less than
-// customSQLReuse ago and the LUIDs still to read.
-func (c *Client) cachedDatasources(luids []string) (cached []publishedDatasourceNode, missing []string) {
-	c.sqlMu.Lock()
-	defer c.sqlMu.Unlock()
-	for _, luid := range luids {
-		entry, ok := c.dsCache[luid]
-		if ok && time.Since(entry.readAt) < customSQLReuse {
-			cached = append(cached, entry.node)
-			continue
-		}
-		missing = append(missing, luid)
-	}
-	return cached, missing
-}
-
-// cacheDatasources keeps data sources just read for later reads.
-func (c *Client) cacheDatasources(nodes []publishedDatasourceNode) {
-	now := time.Now()
-	c.sqlMu.Lock()
-	defer c.sqlMu.Unlock()
-	for luid, entry := range c.dsCache {
-		if now.Sub(entry.readAt) >= customSQLReuse {
-			delete(c.dsCache, luid)
-		}
-	}
-	for _, n := range nodes {
-		c.dsCache[n.LUID] = cachedDatasource{node: n, readAt: now}
-	}
-}
 
 // customSQLRead is a read of the site's custom SQL running in the
 // background.
@@ -152,13 +115,8 @@ func (d *datasourceReads) run(ctx context.Context) {
 		d.mu.Unlock()
 
 		if len(batch) > 0 {
-			cached, missing := d.client.cachedDatasources(uniqueSorted(batch))
-			nodes, err := d.client.readPublishedDatasourceNodes(ctx, missing)
-			if err == nil {
-				d.client.cacheDatasources(nodes)
-			}
+			nodes, err := d.client.readPublishedDatasourceNodes(ctx, uniqueSorted(batch))
 			d.mu.Lock()
-			d.nodes = append(d.nodes, cached...)
 			d.nodes = append(d.nodes, nodes...)
 			d.err = err
 			d.mu.Unlock()
