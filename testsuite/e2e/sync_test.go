@@ -74,11 +74,14 @@ func TestWorkerKilledMidSyncResumes(t *testing.T) {
 	fullRead := cleanTab.sim.Count(tableausim.KindGraphQL)
 	clean.stopWorkers()
 
-	// Latency makes the read last about half a minute. The SDK sends the
-	// first heartbeat at once and holds later ones for 80% of the heartbeat
-	// timeout (24s). The worker must therefore die after a second heartbeat
-	// has reached the server, or the next worker has no progress to resume.
-	tab := startTableau(t, widenSite(t, copies), tableausim.WithLatency(400*time.Millisecond))
+	// The SDK sends the first heartbeat at once and holds later ones for 80%
+	// of the heartbeat timeout (24s). The worker must therefore die after a
+	// second heartbeat has reached the server, or the next worker has no
+	// progress to resume. Latency stretches the read to about a minute, and
+	// the kill comes 34s after the first Metadata API request, which leaves
+	// a few seconds for the listing before the read starts.
+	latency := max(400*time.Millisecond, 60*time.Second/time.Duration(fullRead))
+	tab := startTableau(t, widenSite(t, copies), tableausim.WithLatency(latency))
 	cfg := tab.config()
 	cfg.extraEnv = env
 	s := newStack(t, cfg)
@@ -86,7 +89,11 @@ func TestWorkerKilledMidSyncResumes(t *testing.T) {
 	s.mustStarter(ctx, "job-completed", "--run-id", "e2e-kill", "--no-wait",
 		"--manifest", repoFile(jaffleManifest), "--run-results", repoFile(jaffleRunResults))
 
-	tab.waitForCount(t, tableausim.KindGraphQL, fullRead*4/5, 3*time.Minute)
+	const killAfter = 34 * time.Second
+	waitFor(t, 3*time.Minute, "the read to run for "+killAfter.String(), func() bool {
+		elapsed, started := tab.sinceFirstGraphQL()
+		return started && elapsed >= killAfter
+	})
 	first.kill(t)
 	atKill := tab.sim.Count(tableausim.KindGraphQL)
 	if atKill >= fullRead {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,6 +33,8 @@ type tableauSite struct {
 
 	mu     sync.Mutex
 	tokens map[string]bool
+	// firstGraphQL is when the first Metadata API request arrived.
+	firstGraphQL time.Time
 }
 
 // startTableau serves site on 127.0.0.1 for the rest of the test.
@@ -41,11 +44,14 @@ func startTableau(t testing.TB, site *tableausim.Site, opts ...tableausim.Option
 	ts := &tableauSite{sim: tableausim.New(site, opts...), siteName: site.Site, tokens: map[string]bool{}}
 	handler := ts.sim.Handler()
 	ts.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ts.mu.Lock()
 		if token := r.Header.Get("X-Tableau-Auth"); token != "" {
-			ts.mu.Lock()
 			ts.tokens[token] = true
-			ts.mu.Unlock()
 		}
+		if strings.HasSuffix(r.URL.Path, "/metadata/graphql") && ts.firstGraphQL.IsZero() {
+			ts.firstGraphQL = time.Now()
+		}
+		ts.mu.Unlock()
 		handler.ServeHTTP(w, r)
 	}))
 	t.Cleanup(ts.server.Close)
@@ -133,6 +139,17 @@ func copyJSON(t testing.TB, from, to any) {
 	if err := json.Unmarshal(data, to); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// sinceFirstGraphQL returns how long ago the first Metadata API request
+// arrived, and false before any did.
+func (ts *tableauSite) sinceFirstGraphQL() (time.Duration, bool) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if ts.firstGraphQL.IsZero() {
+		return 0, false
+	}
+	return time.Since(ts.firstGraphQL), true
 }
 
 // waitForCount polls a simulator counter until it reaches n.
