@@ -26,6 +26,7 @@ import (
 	"go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -67,8 +68,11 @@ type harness struct {
 	client   client.Client
 	store    *store.Dir
 	sim      *tableausim.Server
+	tableau  *tableau.Client
 	settings config.Settings
 	logs     *syncedBuffer
+	logger   *slog.Logger
+	worker   worker.Worker
 }
 
 // startHarness starts a dev server, the simulator serving site and a worker
@@ -120,14 +124,27 @@ func startHarness(t *testing.T, site *tableausim.Site, chunkSize int) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	w := worker.New(c, testTaskQueue, worker.Options{})
-	workflows.Register(w, &activities.Activities{Tableau: tc, Store: st, Settings: settings, Logger: logger})
+
+	h := &harness{client: c, store: st, sim: sim, tableau: tc, settings: settings, logs: logs, logger: logger}
+	h.worker = h.startWorker(t)
+	return h
+}
+
+// startWorker starts a worker with the real activities on the harness's
+// store and Tableau client, as a worker process would.
+func (h *harness) startWorker(t *testing.T) worker.Worker {
+	t.Helper()
+	opts := app.WorkerOptions()
+	// Stop cancels running activities at once, the nearest to a killed
+	// worker that an in-process worker gets.
+	opts.WorkerStopTimeout = 0
+	w := worker.New(h.client, testTaskQueue, opts)
+	workflows.Register(w, &activities.Activities{Tableau: h.tableau, Store: h.store, Settings: h.settings, Logger: h.logger})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-
-	return &harness{client: c, store: st, sim: sim, settings: settings, logs: logs}
+	return w
 }
 
 // history returns the events of a closed workflow and their JSON form.
@@ -342,4 +359,102 @@ func (h *harness) syncAndCount(t *testing.T, in workflows.CollectionSyncInput, i
 	}
 	elapsed := time.Since(began)
 	return res, h.checkHistory(t, id, ""), elapsed
+}
+
+// TestDevServerSyncResumesOnNewWorker stops the worker in the middle of the
+// paged lineage read and starts another: the read must resume from its
+// last heartbeat and store the same snapshot as an uninterrupted sync.
+func TestDevServerSyncResumesOnNewWorker(t *testing.T) {
+	const workbooks = 1500
+	h := startHarness(t, largeSite(workbooks), 50)
+	h.sim.SetLatency(200 * time.Millisecond)
+	ctx := context.Background()
+	in := workflows.CollectionSyncInput{}
+	opts := workflows.CollectionSyncStartOptions(testTaskQueue, in, time.Now())
+	opts.ID = "collection-sync-interrupted"
+
+	run, err := h.client.ExecuteWorkflow(ctx, opts, workflows.CollectionSyncWorkflowName, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := waitForReadProgress(t, h, opts.ID, 300)
+	h.worker.Stop()
+	t.Logf("worker stopped after %d of %d workbooks", done, workbooks)
+	h.worker = h.startWorker(t)
+
+	var interrupted workflows.CollectionSyncResult
+	if err := run.Get(ctx, &interrupted); err != nil {
+		t.Fatalf("interrupted sync: %v", err)
+	}
+	read := readLineageResult(t, h, opts.ID)
+	if read.Resumed == 0 {
+		t.Errorf("ReadLineage result %+v, want it resumed from the heartbeat", read)
+	}
+
+	clean, _, _ := h.syncAndCount(t, in, "collection-sync-clean")
+	if interrupted.Snapshot != clean.Snapshot {
+		t.Errorf("interrupted sync stored %s, want the uninterrupted sync's %s", interrupted.Snapshot, clean.Snapshot)
+	}
+	if interrupted.Workbooks != workbooks {
+		t.Errorf("interrupted sync read %d workbooks, want %d", interrupted.Workbooks, workbooks)
+	}
+}
+
+// waitForReadProgress waits until the running ReadLineage activity of
+// workflowID has heartbeated at least min workbooks done, as the Web UI
+// shows it, and returns how many.
+func waitForReadProgress(t *testing.T, h *harness, workflowID string, min int) int {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		desc, err := h.client.DescribeWorkflowExecution(context.Background(), workflowID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status := desc.GetWorkflowExecutionInfo().GetStatus(); status != enums.WORKFLOW_EXECUTION_STATUS_RUNNING {
+			t.Fatalf("%s ended (%s) before ReadLineage reported %d workbooks done", workflowID, status, min)
+		}
+		for _, a := range desc.GetPendingActivities() {
+			if a.GetActivityType().GetName() != activities.ReadLineageName || a.GetHeartbeatDetails() == nil {
+				continue
+			}
+			var p activities.ReadProgress
+			if err := converter.GetDefaultDataConverter().FromPayloads(a.GetHeartbeatDetails(), &p); err != nil {
+				t.Fatal(err)
+			}
+			if p.Done >= min {
+				return p.Done
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("ReadLineage of %s did not report %d workbooks done within 2 minutes", workflowID, min)
+	return 0
+}
+
+// readLineageResult decodes the ReadLineage result from a closed
+// workflow's history.
+func readLineageResult(t *testing.T, h *harness, workflowID string) activities.ReadLineageResult {
+	t.Helper()
+	hist, _ := h.history(t, workflowID)
+	scheduled := map[int64]string{}
+	for _, ev := range hist.Events {
+		if attr := ev.GetActivityTaskScheduledEventAttributes(); attr != nil {
+			scheduled[ev.GetEventId()] = attr.GetActivityType().GetName()
+		}
+		if attr := ev.GetActivityTaskStartedEventAttributes(); attr != nil && scheduled[attr.GetScheduledEventId()] == activities.ReadLineageName {
+			t.Logf("ReadLineage attempt %d, last failure: %v", attr.GetAttempt(), attr.GetLastFailure())
+		}
+		attr := ev.GetActivityTaskCompletedEventAttributes()
+		if attr == nil || scheduled[attr.GetScheduledEventId()] != activities.ReadLineageName {
+			continue
+		}
+		var res activities.ReadLineageResult
+		if err := converter.GetDefaultDataConverter().FromPayloads(attr.GetResult(), &res); err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	t.Fatalf("no completed ReadLineage in the history of %s", workflowID)
+	return activities.ReadLineageResult{}
 }

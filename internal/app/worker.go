@@ -17,10 +17,22 @@ import (
 	"github.com/autoexposures/autoexposures/workflows"
 )
 
-// workerStopTimeout is how long a stopping worker lets running activities
-// finish before cancelling them. A cancelled lineage read resumes from its
+// WorkerOptions returns the worker options the worker process uses.
+//
+// WorkerStopTimeout is how long a stopping worker lets running activities
+// finish before cancelling them; a cancelled lineage read resumes from its
 // last heartbeat on the next worker, so waiting longer gains little.
-const workerStopTimeout = 10 * time.Second
+//
+// MaxHeartbeatThrottleInterval bounds how long the SDK holds back heartbeat
+// details. Without it the SDK sends them at most every 80% of the heartbeat
+// timeout (24 s for the lineage read), and a worker killed in between loses
+// that much recorded progress.
+func WorkerOptions() worker.Options {
+	return worker.Options{
+		WorkerStopTimeout:            10 * time.Second,
+		MaxHeartbeatThrottleInterval: 3 * time.Second,
+	}
+}
 
 // Config is everything the worker reads from its environment.
 type Config struct {
@@ -53,8 +65,8 @@ func LoadConfigFrom(ctx context.Context, l envconfig.Lookuper) (Config, error) {
 }
 
 // RunWorker runs a worker with cfg until ctx is cancelled, then stops it
-// gracefully: polling stops at once and running activities get
-// workerStopTimeout to finish.
+// gracefully: polling stops at once and running activities get the
+// WorkerStopTimeout of WorkerOptions to finish.
 func RunWorker(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	st, err := store.New(cfg.Settings.StateDir)
 	if err != nil {
@@ -70,7 +82,7 @@ func RunWorker(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 	defer c.Close()
 
-	w := worker.New(c, cfg.Settings.TaskQueue, worker.Options{WorkerStopTimeout: workerStopTimeout})
+	w := worker.New(c, cfg.Settings.TaskQueue, WorkerOptions())
 	workflows.Register(w, &activities.Activities{
 		Tableau:  tc,
 		Store:    st,
