@@ -38,7 +38,7 @@ func beforeStart(d time.Duration) *time.Time {
 
 func jobFinishCode(c int) *int { return &c }
 
-// jobSequence returns GetRefreshJob answers in order, repeating the last,
+// jobSequence returns GetRefreshJob results in order, repeating the last,
 // and records the workflow time of each poll.
 type jobSequence struct {
 	env    *testsuite.TestWorkflowEnvironment
