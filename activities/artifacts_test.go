@@ -14,8 +14,8 @@ import (
 	"github.com/autoexposures/autoexposures/internal/store"
 )
 
-// artifactServer serves the repository's files under /files/ and answers
-// the paths /status/<code> with that status, on 127.0.0.1.
+// artifactServer serves the repository's files under /files/ and responds
+// to /status/<code> with that status, on 127.0.0.1.
 func artifactServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()

@@ -134,8 +134,8 @@ func TestReadLineageResumesFromHeartbeat(t *testing.T) {
 				}
 			}
 			// The client reuses its read of the site's custom SQL for a
-			// while, so later reads send fewer requests than the first
-			// one; a restarted read is compared with the resumed one.
+			// while, so later reads send fewer requests than the first.
+			// A restarted read is therefore compared with the resumed one.
 			if tt.wantResumed == 0 && requests <= resumedRequests {
 				t.Errorf("restarted read sent %d GraphQL requests, want more than the resumed read's %d", requests, resumedRequests)
 			}

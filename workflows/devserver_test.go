@@ -298,9 +298,9 @@ func TestDevServerSync10000Workbooks(t *testing.T) {
 	}
 	const workbooks = 10000
 	h := startHarness(t, largeSite(workbooks), 500)
-	// 40 ms per request is the latency of the Tableau sync target; a
-	// manifest in the store makes the sync compute exposures too, its
-	// longest path.
+	// 40 ms per request is the latency of the Tableau sync target. A
+	// manifest in the store makes the sync compute exposures too, which is
+	// its longest path.
 	h.sim.SetLatency(40 * time.Millisecond)
 	manifest, err := os.Open(repoFile(t, "internal/demo/assets/manifest.json"))
 	if err != nil {
