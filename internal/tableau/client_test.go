@@ -514,3 +514,38 @@ func TestChunkedReadsShareCustomSQL(t *testing.T) {
 		t.Errorf("lineage requests = %d, want 2 (one per chunk)", n)
 	}
 }
+
+func TestPagedReadsWithSessionExpiry(t *testing.T) {
+	tableau.SetPageSizes(t, 1, 1)
+	sim := startSim(t, testSimSite(tableausim.Settings{}))
+	h := newHarness(t, sim, nil)
+	ctx := context.Background()
+
+	// The session ends before the third page of each listing.
+	sim.InjectFault(tableausim.Fault{Kind: tableausim.KindCollections, Skip: 2, ExpireSession: true})
+	cols, err := h.client.ListCollections(ctx)
+	if h.checkErr(t, err) != nil {
+		t.Fatalf("ListCollections: %v", err)
+	}
+	if diff := cmp.Diff(testSnapshot().Collections, cols); diff != "" {
+		t.Errorf("ListCollections one item per page (-want +got):\n%s", diff)
+	}
+
+	sim.InjectFault(tableausim.Fault{Kind: tableausim.KindGraphQL, Skip: 2, ExpireSession: true})
+	refs, _, err := h.client.ListWorkbooks(ctx, tableau.Selection{})
+	if h.checkErr(t, err) != nil {
+		t.Fatalf("ListWorkbooks: %v", err)
+	}
+	if diff := cmp.Diff(allLUIDs(), luidsOf(refs)); diff != "" {
+		t.Errorf("ListWorkbooks one workbook per page (-want +got):\n%s", diff)
+	}
+	if n := h.rec.queriesWith("workbooksConnection"); n < 5 {
+		t.Errorf("listing requests = %d, want one per workbook and a retry", n)
+	}
+	if n := sim.Count(tableausim.KindSignIn); n != 3 {
+		t.Errorf("sign-ins = %d, want 3 (one at the start, one per expiry)", n)
+	}
+	if sim.PendingFaults() != 0 {
+		t.Error("a session expiry fault was never applied")
+	}
+}

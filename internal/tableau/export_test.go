@@ -10,3 +10,11 @@ import (
 func SetSleep(c *Client, sleep func(ctx context.Context, d time.Duration) error) {
 	c.sleep = sleep
 }
+
+// SetPageSizes sets the REST page size and the workbook listing's page size
+// until the test ends.
+func SetPageSizes(t interface{ Cleanup(func()) }, rest, list int) {
+	oldREST, oldList := restPageSize, listPageSize
+	restPageSize, listPageSize = rest, list
+	t.Cleanup(func() { restPageSize, listPageSize = oldREST, oldList })
+}

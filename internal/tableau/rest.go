@@ -16,8 +16,9 @@ import (
 // authHeader carries the session token on every signed-in request.
 const authHeader = "X-Tableau-Auth"
 
-// restPageSize is the largest page Tableau's REST API returns.
-const restPageSize = 1000
+// restPageSize is the largest page Tableau's REST API returns. Tests lower
+// it to read several pages.
+var restPageSize = 1000
 
 // tsResponse is the envelope of Tableau's REST XML responses. Element names
 // follow the recorded responses in testdata/tableau/rest; encoding/xml matches

@@ -12,7 +12,8 @@ import (
 
 // listPageSize is the page size of the cheap workbook listing. The listing
 // costs about one node per workbook, so a page stays well under NodeLimit.
-const listPageSize = 10000
+// Tests lower it to read several pages.
+var listPageSize = 10000
 
 // luidChunk is the most LUIDs one luidWithin filter of the listing carries.
 const luidChunk = 5000
