@@ -173,3 +173,27 @@ func TestDemoRunsOnBundledInputs(t *testing.T) {
 		t.Errorf("demo exposures file lacks customer_lifetime_value:\n%s", yml)
 	}
 }
+
+func TestCollectionsSetCreatesSchedule(t *testing.T) {
+	ctx := context.Background()
+	tab := startTableau(t, demoSite(t))
+	s := newStack(t, tab.config())
+
+	// No worker: the sync is only started, which is all --no-wait needs.
+	res := s.mustStarter(ctx, "collections", "set", "--no-wait", "Exec dashboards,Ops: weekly review")
+	for _, want := range []string{
+		"Created schedule " + s.taskQueue + "-schedule (daily at 06:00 UTC",
+		"Started collection sync collection-sync-",
+		"selection: collections Exec dashboards, Ops: weekly review",
+	} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("collections set output does not contain %q:\n%s", want, res.stdout)
+		}
+	}
+
+	// A sync without flags reads what the schedule reads.
+	synced := s.mustStarter(ctx, "sync", "--no-wait")
+	if !strings.Contains(synced.stdout, "selection: collections Exec dashboards, Ops: weekly review") {
+		t.Errorf("sync without flags did not take the schedule's selection:\n%s", synced.stdout)
+	}
+}
