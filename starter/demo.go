@@ -34,6 +34,9 @@ const (
 	demoTemporalPort = 7233
 	demoUIPort       = 8233
 	demoTaskQueue    = "autoexposures"
+	// demoTableauPort keeps the simulator's address, and so the exposure
+	// URLs, the same from one demo run to the next.
+	demoTableauPort = 8234
 )
 
 // demoOptions are the demo's flags.
@@ -112,7 +115,12 @@ func demoMain(ctx context.Context, opts demoOptions, stdout, stderr io.Writer) e
 		return fmt.Errorf("reading the bundled demo site: %w", err)
 	}
 	sim := tableausim.New(site, tableausim.WithLogger(logger))
-	if err := sim.Start(); err != nil {
+	if port := portOrZero(demoTableauPort); port != 0 {
+		err = sim.StartAt(fmt.Sprintf("127.0.0.1:%d", port))
+	} else {
+		err = sim.Start()
+	}
+	if err != nil {
 		return fmt.Errorf("starting the Tableau simulator: %w", err)
 	}
 	defer sim.Close()
