@@ -33,8 +33,8 @@ func TestArtifactLocation(t *testing.T) {
 		{" target/manifest.json ", filepath.Join(wd, "target", "manifest.json"), false},
 		{filepath.Join(wd, "target", "manifest.json"), filepath.Join(wd, "target", "manifest.json"), false},
 		{"/dbt/target/manifest.json", "/dbt/target/manifest.json", true},
-		{"https://artifacts.example.com/run/42/manifest.json", "https://artifacts.example.com/run/42/manifest.json", false},
-		{"HTTP://artifacts.example.com/manifest.json", "HTTP://artifacts.example.com/manifest.json", false},
+		{"http://127.0.0.1:9/run/42/manifest.json", "http://127.0.0.1:9/run/42/manifest.json", false},
+		{"HTTP://127.0.0.1:9/manifest.json", "HTTP://127.0.0.1:9/manifest.json", false},
 		{"file:///dbt/target/manifest.json", "file:///dbt/target/manifest.json", false},
 	}
 	for _, tt := range tests {

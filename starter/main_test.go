@@ -84,3 +84,45 @@ func TestUsageListsEveryCommand(t *testing.T) {
 		}
 	}
 }
+
+func TestRunReportsBadEnvironment(t *testing.T) {
+	tests := []struct {
+		name       string
+		env        map[string]string
+		wantStderr string
+	}{
+		{"address without port", map[string]string{"TEMPORAL_ADDRESS": "temporal.internal"}, `TEMPORAL_ADDRESS="temporal.internal" is not host:port`},
+		{"empty task queue", map[string]string{"AUTOEXPOSURES_TASK_QUEUE": ""}, "AUTOEXPOSURES_TASK_QUEUE is empty"},
+		{"empty schedule ID", map[string]string{"AUTOEXPOSURES_SCHEDULE_ID": ""}, "AUTOEXPOSURES_SCHEDULE_ID is empty"},
+		{"half an mTLS pair", map[string]string{"TEMPORAL_TLS_CERT": "/nonexistent/client.pem"}, "TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// A port nothing listens on, so no test reaches a server.
+			t.Setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), []string{"status"}, &stdout, &stderr)
+			if code != exitFailure {
+				t.Errorf("exit code = %d, want %d\nstderr:\n%s", code, exitFailure, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.wantStderr) {
+				t.Errorf("stderr does not contain %q:\n%s", tt.wantStderr, stderr.String())
+			}
+		})
+	}
+}
+
+func TestRunReportsUnreachableServer(t *testing.T) {
+	t.Setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"job-completed", "--run-id", "r1", "--manifest", "http://127.0.0.1:9/manifest.json"}, &stdout, &stderr)
+	if code != exitFailure {
+		t.Errorf("exit code = %d, want %d", code, exitFailure)
+	}
+	if want := "connecting to Temporal at 127.0.0.1:1"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr does not contain %q:\n%s", want, stderr.String())
+	}
+}
