@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/log"
 
 	"github.com/autoexposures/autoexposures/internal/store"
 	"github.com/autoexposures/autoexposures/internal/tableau"
@@ -152,30 +153,9 @@ func (a *Activities) ReadLineage(ctx context.Context, in ReadLineageInput) (Read
 
 	hb := startHeartbeat(ctx, progress)
 	defer hb.stop()
-
-	for progress.Done < len(list.LUIDs) {
-		end := min(progress.Done+chunk, len(list.LUIDs))
-		luids := list.LUIDs[progress.Done:end]
-
-		read, err := a.Tableau.ReadWorkbooks(ctx, luids)
-		if err != nil {
-			return ReadLineageResult{}, tableauError(fmt.Sprintf("reading lineage of workbooks %d to %d of %d", progress.Done+1, end, len(list.LUIDs)), err)
-		}
-		part, err := a.putJSON(store.KindSnapshotPart, snapshotPart{
-			Workbooks:            read.Workbooks,
-			PublishedDatasources: read.PublishedDatasources,
-			Missing:              read.Missing,
-		})
-		if err != nil {
-			return ReadLineageResult{}, storeError("storing lineage chunk", err)
-		}
-
-		progress.Parts = append(progress.Parts, part)
-		progress.Done = end
-		progress.Missing += len(read.Missing)
-		hb.update(ctx, progress)
-		logger.Info("lineage chunk stored", "done", end, "total", len(list.LUIDs),
-			"missing", len(read.Missing), "part", part.Hash)
+	progress, err := a.readChunks(ctx, list.LUIDs, chunk, progress, hb)
+	if err != nil {
+		return ReadLineageResult{}, err
 	}
 
 	snap, err := a.assembleSnapshot(list, progress.Parts)
@@ -206,6 +186,98 @@ func (a *Activities) ReadLineage(ctx context.Context, in ReadLineageInput) (Read
 		Chunks:               len(progress.Parts),
 		Resumed:              resumed,
 	}, nil
+}
+
+// chunkRead is one chunk read and stored, or the error that stopped it.
+type chunkRead struct {
+	start, end int
+	part       store.Ref
+	missing    int
+	err        error
+}
+
+// readChunks reads luids from progress.Done on, chunk by chunk, storing
+// each chunk and heartbeating the progress. Several chunks are read at once,
+// up to the Tableau client's concurrency, so that the client's request
+// slots stay busy between chunks; progress advances only over a contiguous
+// prefix, so a resumed read never skips a chunk. The first chunk is read
+// alone because it warms the client's reuse of the site's custom SQL, which
+// concurrent first reads would each fetch in full.
+func (a *Activities) readChunks(ctx context.Context, luids []string, chunk int, progress ReadProgress, hb *heartbeat) (ReadProgress, error) {
+	logger := activity.GetLogger(ctx)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	window := 1
+	inFlight := max(1, a.Tableau.Config().Concurrency)
+	results := make(chan chunkRead)
+	next, running := progress.Done, 0
+	pending := map[int]chunkRead{}
+
+	for progress.Done < len(luids) {
+		for running < window && next < len(luids) {
+			start, end := next, min(next+chunk, len(luids))
+			next, running = end, running+1
+			go func() { results <- a.readChunk(ctx, luids, start, end) }()
+		}
+
+		r := <-results
+		running--
+		if r.err != nil {
+			// Stop the other reads and wait for them, so that none
+			// outlives the attempt, keeping those that finished.
+			cancel()
+			for ; running > 0; running-- {
+				if other := <-results; other.err == nil {
+					pending[other.start] = other
+				}
+			}
+			commit(ctx, &progress, pending, len(luids), hb, logger)
+			return progress, r.err
+		}
+		window = inFlight
+		pending[r.start] = r
+		commit(ctx, &progress, pending, len(luids), hb, logger)
+	}
+	return progress, nil
+}
+
+// commit adds the pending chunks that follow progress without a gap to it,
+// and heartbeats the new progress.
+func commit(ctx context.Context, progress *ReadProgress, pending map[int]chunkRead, total int, hb *heartbeat, logger log.Logger) {
+	for {
+		p, ok := pending[progress.Done]
+		if !ok {
+			return
+		}
+		delete(pending, progress.Done)
+		progress.Parts = append(progress.Parts, p.part)
+		progress.Done = p.end
+		progress.Missing += p.missing
+		hb.update(ctx, *progress)
+		logger.Info("lineage chunk stored", "done", p.end, "total", total, "missing", p.missing, "part", p.part.Hash)
+	}
+}
+
+// readChunk reads the lineage of luids[start:end] and stores it.
+func (a *Activities) readChunk(ctx context.Context, luids []string, start, end int) chunkRead {
+	r := chunkRead{start: start, end: end}
+	read, err := a.Tableau.ReadWorkbooks(ctx, luids[start:end])
+	if err != nil {
+		r.err = tableauError(fmt.Sprintf("reading lineage of workbooks %d to %d of %d", start+1, end, len(luids)), err)
+		return r
+	}
+	r.part, err = a.putJSON(store.KindSnapshotPart, snapshotPart{
+		Workbooks:            read.Workbooks,
+		PublishedDatasources: read.PublishedDatasources,
+		Missing:              read.Missing,
+	})
+	if err != nil {
+		r.err = storeError("storing lineage chunk", err)
+		return r
+	}
+	r.missing = len(read.Missing)
+	return r
 }
 
 // resumeProgress returns the progress recorded by an earlier attempt of

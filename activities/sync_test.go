@@ -70,7 +70,15 @@ func TestReadLineageResumesFromHeartbeat(t *testing.T) {
 
 	// A first attempt fails to store its third chunk; the SDK flushes its
 	// last heartbeat when it fails, which is what a retry is given.
-	failing := &activities.Activities{Tableau: f.client, Store: &failingStore{Store: f.store, partsBeforeFailure: 2}, Settings: f.settings}
+	// One chunk at a time, so that the first two chunks are stored before
+	// the third fails.
+	sequential, err := tableau.New(tableau.Config{
+		ServerURL: f.sim.URL(), Site: "jaffle", TokenName: tokenName, TokenSecret: tokenSecret, Concurrency: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failing := &activities.Activities{Tableau: sequential, Store: &failingStore{Store: f.store, partsBeforeFailure: 2}, Settings: f.settings}
 	first := envFor(failing)
 	var last *activities.ReadProgress
 	first.SetOnActivityHeartbeatListener(func(_ *activity.Info, details converter.EncodedValues) {

@@ -336,8 +336,21 @@ func TestDevServerSync10000Workbooks(t *testing.T) {
 	fmt.Printf("sync of %d workbooks: %d history events, %s; baseline sync of %d workbooks: %d events, %s; event ratio %.2f\n",
 		res.Workbooks, events, elapsed.Round(time.Millisecond), smallRes.Workbooks, smallEvents, smallElapsed.Round(time.Millisecond),
 		float64(events)/float64(smallEvents))
-	fmt.Printf("large sync: %d GraphQL requests, snapshot %d bytes, %d chunks of 500\n",
-		h.sim.Count(tableausim.KindGraphQL), res.Snapshot.Size, (workbooks+499)/500)
+	requests := h.sim.Count(tableausim.KindGraphQL)
+	readTime := activityDuration(t, h, "collection-sync-10000", activities.ReadLineageName)
+
+	// Baseline for the read: the client's own ReadSnapshot of the same
+	// site, unchunked and without the store, in the same run.
+	h.sim.ResetCounts()
+	began := time.Now()
+	if _, err := h.tableau.ReadSnapshot(context.Background(), tableau.Selection{}); err != nil {
+		t.Fatal(err)
+	}
+	directTime := time.Since(began)
+	fmt.Printf("large sync: ReadLineage %s and %d GraphQL requests in %d chunks of 500, snapshot %d bytes; "+
+		"ReadSnapshot %s and %d requests; time ratio %.2f\n",
+		readTime.Round(time.Millisecond), requests, (workbooks+499)/500, res.Snapshot.Size,
+		directTime.Round(time.Millisecond), h.sim.Count(tableausim.KindGraphQL), float64(readTime)/float64(directTime))
 }
 
 // syncAndCount runs a sync with the given workflow ID and returns its
@@ -365,9 +378,10 @@ func (h *harness) syncAndCount(t *testing.T, in workflows.CollectionSyncInput, i
 // paged lineage read and starts another: the read must resume from its
 // last heartbeat and store the same snapshot as an uninterrupted sync.
 func TestDevServerSyncResumesOnNewWorker(t *testing.T) {
-	const workbooks = 1500
-	h := startHarness(t, largeSite(workbooks), 50)
-	h.sim.SetLatency(200 * time.Millisecond)
+	// Slow enough that the read takes about 15 s with four chunks in flight.
+	const workbooks = 3000
+	h := startHarness(t, largeSite(workbooks), 25)
+	h.sim.SetLatency(500 * time.Millisecond)
 	ctx := context.Background()
 	in := workflows.CollectionSyncInput{}
 	opts := workflows.CollectionSyncStartOptions(testTaskQueue, in, time.Now())
@@ -457,4 +471,26 @@ func readLineageResult(t *testing.T, h *harness, workflowID string) activities.R
 	}
 	t.Fatalf("no completed ReadLineage in the history of %s", workflowID)
 	return activities.ReadLineageResult{}
+}
+
+// activityDuration returns the time from the start of the last attempt of
+// the named activity to its completion, from a closed workflow's history.
+func activityDuration(t *testing.T, h *harness, workflowID, activityType string) time.Duration {
+	t.Helper()
+	hist, _ := h.history(t, workflowID)
+	scheduled := map[int64]string{}
+	var started time.Time
+	for _, ev := range hist.Events {
+		if attr := ev.GetActivityTaskScheduledEventAttributes(); attr != nil {
+			scheduled[ev.GetEventId()] = attr.GetActivityType().GetName()
+		}
+		if attr := ev.GetActivityTaskStartedEventAttributes(); attr != nil && scheduled[attr.GetScheduledEventId()] == activityType {
+			started = ev.GetEventTime().AsTime()
+		}
+		if attr := ev.GetActivityTaskCompletedEventAttributes(); attr != nil && scheduled[attr.GetScheduledEventId()] == activityType {
+			return ev.GetEventTime().AsTime().Sub(started)
+		}
+	}
+	t.Fatalf("no completed %s in the history of %s", activityType, workflowID)
+	return 0
 }
