@@ -199,7 +199,7 @@ type chunkRead struct {
 // readChunks reads luids from progress.Done on, chunk by chunk, storing
 // each chunk and heartbeating the progress. Several chunks are read at once,
 // up to the Tableau client's concurrency, so that the client's request
-// slots stay busy between chunks; progress advances only over a contiguous
+// slots stay busy between chunks. Progress advances only over a contiguous
 // prefix, so a resumed read never skips a chunk. The first chunk is read
 // alone because it warms the client's reuse of the site's custom SQL, which
 // concurrent first reads would each fetch in full.
