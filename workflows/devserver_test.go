@@ -251,6 +251,27 @@ func TestDevServerJobLineageThenSync(t *testing.T) {
 		t.Errorf("second notice result = %q, want the first run's %q", againResult.Summary, lineage.Summary)
 	}
 
+	// A run for a new dbt run ID with the snapshot in the store: the path
+	// whose latency the post-job target is about.
+	second := in
+	second.DbtRunID = "devserver-run-2"
+	began := time.Now()
+	run2, err := h.client.ExecuteWorkflow(ctx, workflows.JobLineageStartOptions(testTaskQueue, second), workflows.JobLineageWorkflowName, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lineage2 workflows.JobLineageResult
+	if err := run2.Get(ctx, &lineage2); err != nil {
+		t.Fatalf("second job lineage: %v", err)
+	}
+	t.Logf("second job lineage took %s: %s", time.Since(began).Round(time.Millisecond), lineage2.Summary)
+	if lineage2.SyncWorkflowID != "" {
+		t.Errorf("second run synced again (%s), want the stored snapshot used", lineage2.SyncWorkflowID)
+	}
+	if lineage2.Exposures.FileChanged {
+		t.Error("second run with the same manifest rewrote the exposures file")
+	}
+
 	syncIn := workflows.CollectionSyncInput{Selection: tableau.Selection{Collections: []string{"Jaffle dashboards"}}}
 	syncOpts := workflows.CollectionSyncStartOptions(testTaskQueue, syncIn, time.Now())
 	syncRun, err := h.client.ExecuteWorkflow(ctx, syncOpts, workflows.CollectionSyncWorkflowName, syncIn)
