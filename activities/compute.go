@@ -261,8 +261,8 @@ func projectPath(path string) string {
 // blob cannot come back, and an invalid artifact stays invalid.
 func storedInputError(what string, err error) error {
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("reading stored %s: %v: the state directory lost it; load the artifacts or sync again", what, err), ErrTypeInvalidInput, nil)
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrCorrupt):
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("reading stored %s: %v: the state directory lost it or it was modified; load the artifacts or sync again", what, err), ErrTypeInvalidInput, nil)
 	case errors.Is(err, dbt.ErrInvalidArtifact):
 		return artifactError(err)
 	}

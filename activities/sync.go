@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"time"
@@ -298,15 +299,26 @@ func (a *Activities) resumeProgress(ctx context.Context, list store.Ref, total i
 		logger.Warn("heartbeat details are for another workbook list, reading from the start", "workbook_list", list.Hash)
 		return fresh
 	}
+	// Each chunk is read through, so that the store checks its hash: a
+	// missing or corrupt chunk would fail every later attempt.
 	for _, part := range p.Parts {
-		rc, err := a.Store.Open(part)
-		if err != nil {
-			logger.Warn("stored chunk missing, reading from the start", "part", part.Hash, "error", err)
+		if err := a.checkBlob(part); err != nil {
+			logger.Warn("stored chunk unusable, reading from the start", "part", part.Hash, "error", err)
 			return fresh
 		}
-		rc.Close()
 	}
 	return p
+}
+
+// checkBlob reads the blob ref names to its end, which checks its hash.
+func (a *Activities) checkBlob(ref store.Ref) error {
+	rc, err := a.Store.Open(ref)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	_, err = io.Copy(io.Discard, rc)
+	return err
 }
 
 // assembleSnapshot merges the stored chunks into one normalized snapshot.

@@ -3,6 +3,7 @@ package activities_test
 import (
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -108,6 +109,8 @@ func TestReadLineageResumesFromHeartbeat(t *testing.T) {
 		{"progress of another list", activities.ReadProgress{WorkbookList: strings.Repeat("0", 64), Done: 3, Total: 4, Parts: afterTwo.Parts}, 0},
 		{"progress with a lost chunk", activities.ReadProgress{WorkbookList: afterTwo.WorkbookList, Done: 2, Total: 4,
 			Parts: []store.Ref{afterTwo.Parts[0], {Kind: store.KindSnapshotPart, Hash: strings.Repeat("a", 64), Size: 10}}}, 0},
+		{"progress with a modified chunk", activities.ReadProgress{WorkbookList: afterTwo.WorkbookList, Done: 1, Total: 4,
+			Parts: []store.Ref{corruptPart(t, f)}}, 0},
 	}
 	// The cases run in order: the resumed read first.
 	resumedRequests := 0
@@ -136,7 +139,7 @@ func TestReadLineageResumesFromHeartbeat(t *testing.T) {
 					t.Errorf("resumed read sent %d GraphQL requests, want fewer than the full read's %d", requests, fullRequests)
 				}
 			}
-			for _, part := range tt.details.Parts {
+			for _, part := range tt.details.Parts[:tt.wantResumed] {
 				if _, err := f.store.Open(part); err == nil {
 					t.Errorf("chunk %s still stored after the snapshot was", part.Short())
 				}
@@ -228,4 +231,22 @@ func (s *failingStore) Put(kind string, r io.Reader) (store.Ref, error) {
 		}
 	}
 	return s.Store.Put(kind, r)
+}
+
+// corruptPart stores a chunk and then modifies its file, as a disk error
+// or a person editing the state directory would.
+func corruptPart(t *testing.T, f *fixture) store.Ref {
+	t.Helper()
+	ref, err := f.store.Put(store.KindSnapshotPart, strings.NewReader(`{"workbooks":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, err := f.store.Path(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(`{"workbooks":[{}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return ref
 }
