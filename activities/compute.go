@@ -139,6 +139,10 @@ func (a *Activities) ComputeExposures(ctx context.Context, in ComputeExposuresIn
 
 // writeOutputs writes the exposures file, the report and the enriched
 // manifest, and builds the result.
+//
+// NOTE: two runs that write at once (a sync and a post-job run) are not
+// serialized. The file ends as the one that renamed last wrote it, which
+// may pair an older manifest or snapshot, until the next run rewrites it.
 func (a *Activities) writeOutputs(ctx context.Context, in ComputeExposuresInput, out *exposures.Output) (ComputeExposuresResult, error) {
 	path := a.Settings.ExposuresPath
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
