@@ -80,6 +80,18 @@ func refreshSite(t *testing.T, jobQueued, jobRuns time.Duration) (*tableausim.Si
 	return site, luids
 }
 
+// uniqueRunID returns base with a random suffix, because a dbt run ID names
+// its lineage workflow in the dev server's one namespace, which outlives a
+// test run with -count.
+func uniqueRunID(t *testing.T, base string) string {
+	t.Helper()
+	suffix := make([]byte, 4)
+	if _, err := rand.Read(suffix); err != nil {
+		t.Fatal(err)
+	}
+	return base + "-" + hex.EncodeToString(suffix)
+}
+
 // temporalClient dials the suite's dev server, for reading workflow results.
 func temporalClient(t *testing.T) client.Client {
 	t.Helper()
@@ -145,11 +157,12 @@ func TestJobCompletedRefreshesStaleExtracts(t *testing.T) {
 	wantRefreshes := []string{activities.RefreshWorkflowID(clv), activities.RefreshWorkflowID(orders)}
 	slices.Sort(wantRefreshes)
 
-	s.mustStarter(ctx, "job-completed", "--run-id", "e2e-refresh-1",
+	firstRun, secondRun := uniqueRunID(t, "e2e-refresh-1"), uniqueRunID(t, "e2e-refresh-2")
+	s.mustStarter(ctx, "job-completed", "--run-id", firstRun,
 		"--manifest", repoFile(jaffleManifest), "--run-results", repoFile(refreshRunResults))
 
 	var first workflows.JobLineageResult
-	workflowResult(t, c, "lineage-e2e-refresh-1", &first)
+	workflowResult(t, c, "lineage-"+firstRun, &first)
 	if first.Refresh.Stale != 2 {
 		t.Errorf("stale extracts = %d, want 2", first.Refresh.Stale)
 	}
@@ -184,11 +197,11 @@ func TestJobCompletedRefreshesStaleExtracts(t *testing.T) {
 	}
 
 	t.Run("second run within the interval refreshes nothing", func(t *testing.T) {
-		s.mustStarter(ctx, "job-completed", "--run-id", "e2e-refresh-2",
+		s.mustStarter(ctx, "job-completed", "--run-id", secondRun,
 			"--manifest", repoFile(jaffleManifest), "--run-results", repoFile(refreshRunResults))
 
 		var second workflows.JobLineageResult
-		workflowResult(t, c, "lineage-e2e-refresh-2", &second)
+		workflowResult(t, c, "lineage-"+secondRun, &second)
 		// The snapshot still shows the old refresh times, so both extracts
 		// are stale again and their refresh workflows decide to skip.
 		if diff := cmp.Diff(wantRefreshes, second.Refresh.Refreshes); diff != "" {
@@ -241,7 +254,7 @@ func TestConcurrentRunsShareOneRefresh(t *testing.T) {
 	c := temporalClient(t)
 	s.mustStarter(ctx, "sync")
 
-	runIDs := []string{"e2e-together-a", "e2e-together-b"}
+	runIDs := []string{uniqueRunID(t, "e2e-together-a"), uniqueRunID(t, "e2e-together-b")}
 	results := make([]result, len(runIDs))
 	var wg sync.WaitGroup
 	for i, runID := range runIDs {
