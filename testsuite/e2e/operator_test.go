@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/base64"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,9 +9,6 @@ import (
 	"strings"
 	"testing"
 )
-
-// payloadData matches the base64 payloads in the CLI's JSON output.
-var payloadData = regexp.MustCompile(`"data":\s*"([A-Za-z0-9+/=]+)"`)
 
 // scheduleJSON returns the schedule as the Temporal CLI describes it, with
 // each base64 payload followed by its decoded text.
@@ -26,13 +22,7 @@ func (s *stack) scheduleJSON(ctx context.Context) string {
 	if err != nil {
 		s.t.Fatalf("temporal schedule describe: %v\n%s", err, out)
 	}
-	text := string(out)
-	for _, m := range payloadData.FindAllStringSubmatch(text, -1) {
-		if decoded, err := base64.StdEncoding.DecodeString(m[1]); err == nil {
-			text += "\n" + string(decoded)
-		}
-	}
-	return text
+	return decodePayloads(string(out))
 }
 
 func TestScheduleCreatedThenUpdated(t *testing.T) {

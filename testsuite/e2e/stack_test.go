@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -252,6 +253,26 @@ func (s *stack) history(ctx context.Context, workflowID string) string {
 		s.t.Fatalf("temporal workflow show %s: %v\n%s", workflowID, err, out)
 	}
 	return string(out)
+}
+
+// historyPayloads returns a workflow's history like history does, with
+// each base64 payload followed by its decoded text, so tests can read
+// activity inputs and results.
+func (s *stack) historyPayloads(ctx context.Context, workflowID string) string {
+	s.t.Helper()
+	return decodePayloads(s.history(ctx, workflowID))
+}
+
+// payloadData matches the base64 payloads in the CLI's JSON output.
+var payloadData = regexp.MustCompile(`"data":\s*"([A-Za-z0-9+/=]+)"`)
+
+func decodePayloads(text string) string {
+	for _, m := range payloadData.FindAllStringSubmatch(text, -1) {
+		if decoded, err := base64.StdEncoding.DecodeString(m[1]); err == nil {
+			text += "\n" + string(decoded)
+		}
+	}
+	return text
 }
 
 // workflowIDs lists the IDs of the workflows on the stack's task queue.

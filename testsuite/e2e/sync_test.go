@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +58,9 @@ func TestSyncWithFaultsMatchesClean(t *testing.T) {
 	assertNoSecrets(t, s, tab)
 }
 
+// resumedChunks matches the Resumed count of a ReadLineage result.
+var resumedChunks = regexp.MustCompile(`"Resumed":\s*(\d+)`)
+
 func TestWorkerKilledMidSyncResumes(t *testing.T) {
 	ctx := context.Background()
 	const copies = 12
@@ -77,10 +81,10 @@ func TestWorkerKilledMidSyncResumes(t *testing.T) {
 	// The SDK sends the first heartbeat at once and holds later ones for 80%
 	// of the heartbeat timeout (24s). The worker must therefore die after a
 	// second heartbeat has reached the server, or the next worker has no
-	// progress to resume. Latency stretches the read to about a minute, and
-	// the kill comes 34s after the first Metadata API request, which leaves
-	// a few seconds for the listing before the read starts.
-	latency := max(400*time.Millisecond, 60*time.Second/time.Duration(fullRead))
+	// progress to resume. Latency stretches the read to over a minute, and
+	// the kill comes 40s after the first Metadata API request, which leaves
+	// the listing and a loaded machine some seconds before the read starts.
+	latency := max(400*time.Millisecond, 70*time.Second/time.Duration(fullRead))
 	tab := startTableau(t, widenSite(t, copies), tableausim.WithLatency(latency))
 	cfg := tab.config()
 	cfg.extraEnv = env
@@ -89,7 +93,7 @@ func TestWorkerKilledMidSyncResumes(t *testing.T) {
 	s.mustStarter(ctx, "job-completed", "--run-id", "e2e-kill", "--no-wait",
 		"--manifest", repoFile(jaffleManifest), "--run-results", repoFile(jaffleRunResults))
 
-	const killAfter = 34 * time.Second
+	const killAfter = 40 * time.Second
 	waitFor(t, 3*time.Minute, "the read to run for "+killAfter.String(), func() bool {
 		elapsed, started := tab.sinceFirstGraphQL()
 		return started && elapsed >= killAfter
@@ -113,13 +117,20 @@ func TestWorkerKilledMidSyncResumes(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("exposures after the kill differ from an uninterrupted run (-want +got):\n%s", diff)
 	}
-	// Resuming from the last heartbeat the server got (about 24s into the
-	// read) leaves well under three quarters of the site to read, while
-	// reading the whole site again costs about fullRead requests.
+	// The lineage read's result, in the history of the sync the post-job
+	// run started, counts the chunks taken over from the killed attempt.
+	history := s.historyPayloads(ctx, "collection-sync-lineage-e2e-kill")
+	resumed := resumedChunks.FindStringSubmatch(history)
+	if resumed == nil {
+		t.Fatalf("no ReadLineage result with Resumed in the sync's history:\n%s", history)
+	}
+	if resumed[1] == "0" {
+		t.Errorf("ReadLineage resumed 0 chunks: the new worker read the site again from the start")
+	}
 	after := tab.sim.Count(tableausim.KindGraphQL) - atKill
-	t.Logf("Metadata API requests: full read %d, before the kill %d, after it %d", fullRead, atKill, after)
-	if after >= fullRead*3/4 {
-		t.Errorf("the new worker made %d Metadata API requests, not fewer than 3/4 of a full read (%d): it did not resume from the heartbeat", after, fullRead)
+	t.Logf("Metadata API requests: full read %d, before the kill %d, after it %d; chunks resumed %s", fullRead, atKill, after, resumed[1])
+	if after >= fullRead {
+		t.Errorf("the new worker made %d Metadata API requests, as many as a full read (%d)", after, fullRead)
 	}
 	assertNoSecrets(t, s, tab)
 }
