@@ -96,13 +96,20 @@ func demoMain(ctx context.Context, opts demoOptions, stdout, stderr io.Writer) e
 			fmt.Fprintf(stdout, "Building the Temporal CLI into %s (first run only; a few minutes)...\n", cli)
 		}
 	}
-	server, err := devserver.Start(ctx, devserver.Options{
+	serverOpts := devserver.Options{
 		StateDir: filepath.Join(stateDir, "temporal"),
 		Port:     portOrZero(demoTemporalPort),
 		UI:       true,
 		UIPort:   portOrZero(demoUIPort),
 		Logger:   logger,
-	})
+	}
+	server, err := devserver.Start(ctx, serverOpts)
+	if err != nil && (serverOpts.Port != 0 || serverOpts.UIPort != 0) {
+		// Another process may have taken a preferred port since the check.
+		logger.Warn("dev server did not start on the preferred ports; trying free ones", "error", err)
+		serverOpts.Port, serverOpts.UIPort = 0, 0
+		server, err = devserver.Start(ctx, serverOpts)
+	}
 	if err != nil {
 		return fmt.Errorf("starting the Temporal dev server: %w", err)
 	}
@@ -115,9 +122,8 @@ func demoMain(ctx context.Context, opts demoOptions, stdout, stderr io.Writer) e
 		return fmt.Errorf("reading the bundled demo site: %w", err)
 	}
 	sim := tableausim.New(site, tableausim.WithLogger(logger))
-	if port := portOrZero(demoTableauPort); port != 0 {
-		err = sim.StartAt(fmt.Sprintf("127.0.0.1:%d", port))
-	} else {
+	err = sim.StartAt(fmt.Sprintf("127.0.0.1:%d", demoTableauPort))
+	if err != nil {
 		err = sim.Start()
 	}
 	if err != nil {
