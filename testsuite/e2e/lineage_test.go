@@ -42,12 +42,13 @@ func TestJobCompletedWritesExposures(t *testing.T) {
 	s.startWorker()
 
 	// First notice: no snapshot yet, so the run syncs Tableau first.
-	first := s.mustStarter(ctx, "job-completed", "--run-id", "e2e-golden-1",
+	runID1 := s.runID("e2e-golden-1")
+	first := s.mustStarter(ctx, "job-completed", "--run-id", runID1,
 		"--manifest", repoFile(jaffleManifest), "--run-results", repoFile(jaffleRunResults))
 	checkGolden(t, tab, "jaffle_shop_exposures.yml", readFile(t, s.exposuresFile))
 	workflowID, runID := lineageRun(t, first.stdout)
-	if workflowID != "lineage-e2e-golden-1" {
-		t.Errorf("workflow ID = %q, want lineage-e2e-golden-1", workflowID)
+	if workflowID != "lineage-"+runID1 {
+		t.Errorf("workflow ID = %q, want lineage-%s", workflowID, runID1)
 	}
 
 	t.Run("same run ID again does nothing new", func(t *testing.T) {
@@ -58,7 +59,7 @@ func TestJobCompletedWritesExposures(t *testing.T) {
 		graphQLBefore := tab.sim.Count(tableausim.KindGraphQL)
 		eventsBefore := strings.Count(s.history(ctx, workflowID), `"eventId"`)
 
-		again := s.mustStarter(ctx, "job-completed", "--run-id", "e2e-golden-1",
+		again := s.mustStarter(ctx, "job-completed", "--run-id", runID1,
 			"--manifest", repoFile(jaffleManifest), "--run-results", repoFile(jaffleRunResults))
 
 		_, againRunID := lineageRun(t, again.stdout)
@@ -85,7 +86,7 @@ func TestJobCompletedWritesExposures(t *testing.T) {
 
 	t.Run("manifest without a model changes exposures", func(t *testing.T) {
 		manifest := manifestWithout(t, removedModel)
-		res := s.mustStarter(ctx, "job-completed", "--run-id", "e2e-golden-2", "--manifest", manifest)
+		res := s.mustStarter(ctx, "job-completed", "--run-id", s.runID("e2e-golden-2"), "--manifest", manifest)
 
 		checkGolden(t, tab, "jaffle_shop_exposures_without_"+removedModelName+".yml", readFile(t, s.exposuresFile))
 		if strings.Contains(readFile(t, s.exposuresFile), "ref('"+removedModelName+"')") {

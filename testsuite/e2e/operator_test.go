@@ -92,15 +92,16 @@ func TestStatusListsRecentRuns(t *testing.T) {
 	tab := startTableau(t, demoSite(t))
 	s := newStack(t, tab.config())
 	s.startWorker()
-	s.mustStarter(ctx, "job-completed", "--run-id", "e2e-status-1",
+	runID := s.runID("e2e-status-1")
+	s.mustStarter(ctx, "job-completed", "--run-id", runID,
 		"--manifest", repoFile(jaffleManifest), "--run-results", repoFile(jaffleRunResults))
 
 	res := s.mustStarter(ctx, "status")
 	for _, want := range []string{
 		"no schedule " + s.taskQueue + "-schedule",
-		"completed  JobLineageWorkflow  lineage-e2e-status-1",
-		"dbt run e2e-status-1: 6 exposures: 6 added",
-		"completed  CollectionSyncWorkflow  collection-sync-lineage-e2e-status-1",
+		"completed  JobLineageWorkflow  lineage-" + runID,
+		"dbt run " + runID + ": 6 exposures: 6 added",
+		"completed  CollectionSyncWorkflow  collection-sync-lineage-" + runID,
 	} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("status does not contain %q:\n%s", want, res.stdout)
@@ -118,7 +119,7 @@ func TestJobCompletedFailsOnInvalidManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	res := s.starter(ctx, "job-completed", "--run-id", "e2e-invalid-1", "--manifest", bad)
+	res := s.starter(ctx, "job-completed", "--run-id", s.runID("e2e-invalid-1"), "--manifest", bad)
 	if res.code != 1 {
 		t.Errorf("exit code = %d, want 1\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
 	}

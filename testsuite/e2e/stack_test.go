@@ -3,7 +3,9 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -24,6 +26,8 @@ type stack struct {
 	t         testing.TB
 	dir       string
 	taskQueue string
+	// suffix makes the stack's run IDs unique in the namespace.
+	suffix string
 	// exposuresFile is where the worker writes the YAML.
 	exposuresFile string
 	stateDir      string
@@ -49,10 +53,17 @@ var unsafeQueueChars = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 func newStack(t testing.TB, cfg stackConfig) *stack {
 	t.Helper()
 	dir := t.TempDir()
+	// Workflow and schedule IDs live in the dev server's one namespace,
+	// which outlives a test with -count, so every stack gets its own.
+	suffix := make([]byte, 4)
+	if _, err := rand.Read(suffix); err != nil {
+		t.Fatal(err)
+	}
 	s := &stack{
 		t:             t,
 		dir:           dir,
-		taskQueue:     "e2e-" + unsafeQueueChars.ReplaceAllString(t.Name(), "-"),
+		suffix:        hex.EncodeToString(suffix),
+		taskQueue:     "e2e-" + unsafeQueueChars.ReplaceAllString(t.Name(), "-") + "-" + hex.EncodeToString(suffix),
 		exposuresFile: filepath.Join(dir, "out", "tableau_exposures.yml"),
 		stateDir:      filepath.Join(dir, "state"),
 	}
@@ -76,6 +87,9 @@ func newStack(t testing.TB, cfg stackConfig) *stack {
 	t.Cleanup(s.stopWorkers)
 	return s
 }
+
+// runID returns a dbt run ID for this stack: base with the stack's suffix.
+func (s *stack) runID(base string) string { return base + "-" + s.suffix }
 
 // workerProcess is a worker started from the built binary.
 type workerProcess struct {

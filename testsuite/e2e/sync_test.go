@@ -34,7 +34,7 @@ func TestSyncWithFaultsMatchesClean(t *testing.T) {
 	}
 
 	// The post-job run syncs first, because the store has no snapshot.
-	s.mustStarter(ctx, "job-completed", "--run-id", "e2e-faults-1",
+	s.mustStarter(ctx, "job-completed", "--run-id", s.runID("e2e-faults-1"),
 		"--manifest", repoFile(jaffleManifest), "--run-results", repoFile(jaffleRunResults))
 	if n := tab.sim.PendingFaults(); n != 0 {
 		t.Fatalf("%d of %d faults never applied: the sync made too few requests for the test to mean anything", n, len(faults))
@@ -72,7 +72,7 @@ func TestWorkerKilledMidSyncResumes(t *testing.T) {
 	cleanCfg.extraEnv = env
 	clean := newStack(t, cleanCfg)
 	clean.startWorker()
-	clean.mustStarter(ctx, "job-completed", "--run-id", "e2e-kill-clean",
+	clean.mustStarter(ctx, "job-completed", "--run-id", clean.runID("e2e-kill-clean"),
 		"--manifest", repoFile(jaffleManifest), "--run-results", repoFile(jaffleRunResults))
 	want := readFile(t, clean.exposuresFile)
 	fullRead := cleanTab.sim.Count(tableausim.KindGraphQL)
@@ -90,7 +90,8 @@ func TestWorkerKilledMidSyncResumes(t *testing.T) {
 	cfg.extraEnv = env
 	s := newStack(t, cfg)
 	first := s.startWorker()
-	s.mustStarter(ctx, "job-completed", "--run-id", "e2e-kill", "--no-wait",
+	killedRun := s.runID("e2e-kill")
+	s.mustStarter(ctx, "job-completed", "--run-id", killedRun, "--no-wait",
 		"--manifest", repoFile(jaffleManifest), "--run-results", repoFile(jaffleRunResults))
 
 	const killAfter = 40 * time.Second
@@ -108,7 +109,7 @@ func TestWorkerKilledMidSyncResumes(t *testing.T) {
 	s.startWorker()
 	// A second notice for the same run attaches to the running workflow
 	// and waits for it.
-	s.mustStarter(ctx, "job-completed", "--run-id", "e2e-kill",
+	s.mustStarter(ctx, "job-completed", "--run-id", killedRun,
 		"--manifest", repoFile(jaffleManifest), "--run-results", repoFile(jaffleRunResults))
 
 	// The URLs in the files name each simulator's address.
@@ -119,7 +120,7 @@ func TestWorkerKilledMidSyncResumes(t *testing.T) {
 	}
 	// The lineage read's result, in the history of the sync the post-job
 	// run started, counts the chunks taken over from the killed attempt.
-	history := s.historyPayloads(ctx, "collection-sync-lineage-e2e-kill")
+	history := s.historyPayloads(ctx, "collection-sync-lineage-"+killedRun)
 	resumed := resumedChunks.FindStringSubmatch(history)
 	if resumed == nil {
 		t.Fatalf("no ReadLineage result with Resumed in the sync's history:\n%s", history)
