@@ -2,12 +2,16 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/autoexposures/autoexposures/activities"
 )
 
 // scheduleJSON returns the schedule as the Temporal CLI describes it, with
@@ -186,5 +190,34 @@ func TestCollectionsSetCreatesSchedule(t *testing.T) {
 	synced := s.mustStarter(ctx, "sync", "--no-wait")
 	if !strings.Contains(synced.stdout, "selection: collections Exec dashboards, Ops: weekly review") {
 		t.Errorf("sync without flags did not take the schedule's selection:\n%s", synced.stdout)
+	}
+}
+
+func TestStatusShowsRefreshOutcomes(t *testing.T) {
+	ctx := context.Background()
+	site, luids := refreshSite(t, 0, time.Second)
+	tab := startTableau(t, site)
+	s := newStack(t, tab.config())
+	s.startWorker()
+	c := temporalClient(t)
+
+	runID := s.runID("e2e-status-refresh")
+	s.mustStarter(ctx, "job-completed", "--run-id", runID,
+		"--manifest", repoFile(jaffleManifest), "--run-results", repoFile(refreshRunResults))
+	refreshID := activities.RefreshWorkflowID(luids[demoCLVWorkbook])
+	var refreshed activities.RefreshResult
+	workflowResult(t, c, refreshID, &refreshed)
+
+	res := s.mustStarter(ctx, "status", "--workflow-type", "ExposureRefreshWorkflow")
+	for _, want := range []string{
+		"completed  ExposureRefreshWorkflow  " + refreshID,
+		fmt.Sprintf("refresh of workbook %q (%s): succeeded; Tableau job %s", refreshed.Name, refreshed.ExtractLUID, refreshed.JobID),
+	} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("status does not contain %q:\n%s", want, res.stdout)
+		}
+	}
+	if strings.Contains(res.stdout, "JobLineageWorkflow") {
+		t.Errorf("status --workflow-type ExposureRefreshWorkflow lists other workflow types:\n%s", res.stdout)
 	}
 }
