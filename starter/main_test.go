@@ -126,3 +126,24 @@ func TestRunReportsUnreachableServer(t *testing.T) {
 		t.Errorf("stderr does not contain %q:\n%s", want, stderr.String())
 	}
 }
+
+func TestJobCompletedAcceptsOrchestratorRunIDs(t *testing.T) {
+	// Accepted IDs get past flag checks to the connection, which fails on a
+	// port nothing listens on.
+	t.Setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")
+	for _, id := range []string{
+		"24ad943b-c71e-497c-be0b-d037a3c525ad",     // dbt invocation_id
+		"scheduled__2024-01-01T00:00:00+00:00",     // Airflow
+		"manual__2024-01-01T06:30:12.123456+00:00", // Airflow, manual
+		"gh-123456789-2",                           // GitHub Actions run and attempt
+		"70403145",                                 // dbt Cloud run
+	} {
+		t.Run(id, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), []string{"job-completed", "--run-id", id, "--manifest", "http://127.0.0.1:9/manifest.json"}, &stdout, &stderr)
+			if code != exitFailure || !strings.Contains(stderr.String(), "connecting to Temporal") {
+				t.Errorf("exit code %d; want the run ID accepted and the connection to fail:\n%s", code, stderr.String())
+			}
+		})
+	}
+}
