@@ -261,7 +261,7 @@ func TestFindStaleExtracts(t *testing.T) {
 	}
 }
 
-func TestFindStaleExtractsModels(t *testing.T) {
+func TestFindStaleExtractsRequestDetails(t *testing.T) {
 	f := newRefreshFixture(t, nil)
 	_, requests, err := f.run(t)
 	if err != nil {
@@ -271,6 +271,13 @@ func TestFindStaleExtractsModels(t *testing.T) {
 	models := map[string][]string{}
 	for _, r := range requests {
 		models[r.ExtractLUID] = r.Models
+		// The workbook's refresh renews both embedded extracts, so the
+		// older refresh time is the one that counts.
+		if r.ExtractLUID == ordersLUID {
+			if want := time.Date(2026, 8, 9, 5, 0, 0, 0, time.UTC); r.LastRefresh == nil || !r.LastRefresh.Equal(want) {
+				t.Errorf("Orders LastRefresh = %v, want %v", r.LastRefresh, want)
+			}
+		}
 	}
 	// The models each workbook reads directly were rebuilt in the run.
 	for luid, model := range map[string]string{ordersLUID: "model.jaffle_shop.orders", suppliesLUID: "model.jaffle_shop.supplies"} {
