@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/autoexposures/autoexposures/activities"
 	"github.com/autoexposures/autoexposures/testsuite/tableausim"
@@ -90,6 +91,39 @@ func uniqueRunID(t *testing.T, base string) string {
 		t.Fatal(err)
 	}
 	return base + "-" + hex.EncodeToString(suffix)
+}
+
+// exposureName returns the name of the exposure generated for a workbook,
+// from the exposures file the worker wrote.
+func exposureName(t *testing.T, path, workbookLUID string) string {
+	t.Helper()
+	var doc struct {
+		Exposures []struct {
+			Name   string `yaml:"name"`
+			Config struct {
+				Meta struct {
+					Autoexposures struct {
+						WorkbookLUID string `yaml:"workbook_luid"`
+					} `yaml:"autoexposures"`
+				} `yaml:"meta"`
+			} `yaml:"config"`
+			Meta struct {
+				Autoexposures struct {
+					WorkbookLUID string `yaml:"workbook_luid"`
+				} `yaml:"autoexposures"`
+			} `yaml:"meta"`
+		} `yaml:"exposures"`
+	}
+	if err := yaml.Unmarshal([]byte(readFile(t, path)), &doc); err != nil {
+		t.Fatalf("reading %s: %v", path, err)
+	}
+	for _, e := range doc.Exposures {
+		if e.Config.Meta.Autoexposures.WorkbookLUID == workbookLUID || e.Meta.Autoexposures.WorkbookLUID == workbookLUID {
+			return e.Name
+		}
+	}
+	t.Fatalf("no exposure for workbook %s in %s", workbookLUID, path)
+	return ""
 }
 
 // temporalClient dials the suite's dev server, for reading workflow results.
@@ -227,6 +261,21 @@ func TestJobCompletedRefreshesStaleExtracts(t *testing.T) {
 		}
 		if got := tab.sim.Count(tableausim.KindRefresh); got != 3 {
 			t.Errorf("Tableau refresh requests = %d after the on-demand refresh, want 3", got)
+		}
+	})
+
+	t.Run("refresh on demand by exposure name", func(t *testing.T) {
+		name := exposureName(t, s.exposuresFile, luids["3f2a9c10-1b7d-4e25-9a6c-0d8e7f6a5b02"])
+
+		// "Orders: Daily Sales" has no extract of its own and reads the
+		// shared data source, so that is what is refreshed.
+		out := s.mustStarter(ctx, "refresh", "--exposure", name)
+
+		if !strings.Contains(out.stdout, "datasource") || !strings.Contains(out.stdout, orders) || !strings.Contains(out.stdout, "succeeded") {
+			t.Errorf("starter refresh --exposure %s printed no successful refresh of data source %s:\n%s", name, orders, out.stdout)
+		}
+		if got := tab.sim.Count(tableausim.KindRefresh); got != 4 {
+			t.Errorf("Tableau refresh requests = %d after the refresh by exposure name, want 4", got)
 		}
 	})
 
