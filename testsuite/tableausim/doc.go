@@ -30,7 +30,7 @@
 //	GET  /api/{v}/sites/{site-luid}/jobs/{id}
 //	PUT  /api/{v}/sites/{site-luid}/jobs/{id}                 cancels the job
 //
-// REST responses are XML unless the request's Accept header asks for
+// REST responses are XML unless the request's Accept header names
 // application/json; errors carry Tableau's six-digit codes in both forms
 // (401000 no token, 401001 sign-in failure, 401002 invalid or expired
 // session, 404003 unknown resource or REST version, 404006 workbook and

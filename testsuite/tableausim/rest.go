@@ -11,7 +11,7 @@ import (
 )
 
 // REST responses are XML by default and JSON when the request's Accept header
-// asks for application/json, as on Tableau. The XML form wraps the payload
+// names application/json, as on Tableau. The XML form wraps the payload
 // in <tsResponse>; the JSON form is the payload's elements as keys of one
 // object, with XML attributes as string properties.
 

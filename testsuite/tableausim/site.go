@@ -11,7 +11,7 @@ import (
 	"github.com/autoexposures/autoexposures/internal/tableau"
 )
 
-// Site is what the simulator serves: a Tableau site snapshot in its JSON form
+// Site is the simulator's content: a Tableau site snapshot in its JSON form
 // plus the simulator's own settings under the top-level "simulator" key.
 type Site struct {
 	tableau.Snapshot
@@ -53,7 +53,7 @@ type Token struct {
 	Revoked bool `json:"revoked,omitempty"`
 }
 
-// Outcome is how a refresh job ends.
+// Outcome is the end state of a refresh job.
 type Outcome string
 
 // The outcomes of a refresh job and their REST finishCode.
