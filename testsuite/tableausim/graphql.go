@@ -277,7 +277,7 @@ type executor struct {
 	errs     []graphqlError
 	plans    map[planKey][]plannedField
 	// out is the "data" value, written while the query runs, so that no
-	// tree of the answer is built in between.
+	// tree of the response is built in between.
 	out []byte
 }
 
