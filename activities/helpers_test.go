@@ -72,6 +72,7 @@ func newFixture(t *testing.T, site string, token, secret string) *fixture {
 		StateDir:           st.Root(),
 		ExposuresPath:      filepath.Join(out, "models", "tableau_exposures.yml"),
 		SyncChunkSize:      2,
+		SyncParallelChunks: 4,
 		Refresh:            true,
 		RefreshMinInterval: 0,
 		TaskQueue:          "autoexposures-test",

@@ -198,10 +198,10 @@ type chunkRead struct {
 }
 
 // readChunks reads luids from progress.Done on, chunk by chunk, storing
-// each chunk and heartbeating the progress. Several chunks are read at once,
-// up to the Tableau client's concurrency, so that the client's request
-// slots stay busy between chunks. Progress advances only over a contiguous
-// prefix, so a resumed read never skips a chunk. The first chunk is read
+// each chunk and heartbeating the progress. Up to SyncParallelChunks chunks
+// are read at once, so that the client's request slots can stay busy
+// between chunks. Progress advances only over a contiguous prefix, so a
+// resumed read never skips a chunk. The first chunk is read
 // alone because it warms the client's reuse of the site's custom SQL, which
 // concurrent first reads would each fetch in full.
 func (a *Activities) readChunks(ctx context.Context, luids []string, chunk int, progress ReadProgress, hb *heartbeat) (ReadProgress, error) {
@@ -210,7 +210,7 @@ func (a *Activities) readChunks(ctx context.Context, luids []string, chunk int, 
 	defer cancel()
 
 	window := 1
-	inFlight := max(1, a.Tableau.Config().Concurrency)
+	inFlight := max(1, a.Settings.SyncParallelChunks)
 	results := make(chan chunkRead)
 	next, running := progress.Done, 0
 	pending := map[int]chunkRead{}

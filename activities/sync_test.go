@@ -20,19 +20,22 @@ import (
 
 func TestReadLineageMatchesReadSnapshot(t *testing.T) {
 	tests := []struct {
-		name  string
-		sel   tableau.Selection
-		chunk int
-		want  int
+		name     string
+		sel      tableau.Selection
+		chunk    int
+		parallel int
+		want     int
 	}{
-		{"whole site in one chunk", tableau.Selection{}, 100, 4},
-		{"whole site one workbook a chunk", tableau.Selection{}, 1, 4},
-		{"collection", tableau.Selection{Collections: []string{"Jaffle dashboards"}}, 2, 3},
-		{"project", tableau.Selection{Projects: []string{"Jaffle"}}, 3, 4},
+		{"whole site in one chunk", tableau.Selection{}, 100, 1, 4},
+		{"one workbook a chunk in sequence", tableau.Selection{}, 1, 1, 4},
+		{"one workbook a chunk four at once", tableau.Selection{}, 1, 4, 4},
+		{"collection", tableau.Selection{Collections: []string{"Jaffle dashboards"}}, 2, 2, 3},
+		{"project", tableau.Selection{Projects: []string{"Jaffle"}}, 3, 4, 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, siteFile, tokenName, tokenSecret)
+			f.acts.Settings.SyncParallelChunks = tt.parallel
 
 			read := f.sync(t, tt.sel, tt.chunk)
 
@@ -73,13 +76,9 @@ func TestReadLineageResumesFromHeartbeat(t *testing.T) {
 	// last heartbeat when it fails, which is what a retry is given.
 	// One chunk at a time, so that the first two chunks are stored before
 	// the third fails.
-	sequential, err := tableau.New(tableau.Config{
-		ServerURL: f.sim.URL(), Site: "jaffle", TokenName: tokenName, TokenSecret: tokenSecret, Concurrency: 1,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	failing := &activities.Activities{Tableau: sequential, Store: &failingStore{Store: f.store, partsBeforeFailure: 2}, Settings: f.settings}
+	sequential := f.settings
+	sequential.SyncParallelChunks = 1
+	failing := &activities.Activities{Tableau: f.client, Store: &failingStore{Store: f.store, partsBeforeFailure: 2}, Settings: sequential}
 	first := envFor(failing)
 	var last *activities.ReadProgress
 	first.SetOnActivityHeartbeatListener(func(_ *activity.Info, details converter.EncodedValues) {

@@ -76,7 +76,8 @@ type harness struct {
 }
 
 // startHarness starts a dev server, the simulator serving site and a worker
-// with the real activities.
+// with the real activities, reading chunkSize workbooks a chunk, one chunk
+// at a time.
 func startHarness(t *testing.T, site *tableausim.Site, chunkSize int) *harness {
 	t.Helper()
 	ctx := context.Background()
@@ -114,6 +115,7 @@ func startHarness(t *testing.T, site *tableausim.Site, chunkSize int) *harness {
 		StateDir:           stateDir,
 		ExposuresPath:      filepath.Join(out, "tableau_exposures.yml"),
 		SyncChunkSize:      chunkSize,
+		SyncParallelChunks: 1,
 		Refresh:            true,
 		RefreshMinInterval: 24 * time.Hour,
 		TaskQueue:          testTaskQueue,
@@ -128,6 +130,15 @@ func startHarness(t *testing.T, site *tableausim.Site, chunkSize int) *harness {
 	h := &harness{client: c, store: st, sim: sim, tableau: tc, settings: settings, logs: logs, logger: logger}
 	h.worker = h.startWorker(t)
 	return h
+}
+
+// restartWorker replaces the worker with one that reads parallel chunks at
+// once.
+func (h *harness) restartWorker(t *testing.T, parallel int) {
+	t.Helper()
+	h.worker.Stop()
+	h.settings.SyncParallelChunks = parallel
+	h.worker = h.startWorker(t)
 }
 
 // startWorker starts a worker with the real activities on the harness's
@@ -360,6 +371,15 @@ func TestDevServerSync10000Workbooks(t *testing.T) {
 	requests := h.sim.Count(tableausim.KindGraphQL)
 	readTime := activityDuration(t, h, "collection-sync-10000", activities.ReadLineageName)
 
+	// The same sync with four chunks in flight, on a new worker.
+	h.restartWorker(t, 4)
+	h.sim.ResetCounts()
+	parallelRes, parallelEvents, _ := h.syncAndCount(t, workflows.CollectionSyncInput{}, "collection-sync-10000-parallel")
+	if parallelRes.Snapshot != res.Snapshot {
+		t.Errorf("parallel read stored %s, want the sequential read's %s", parallelRes.Snapshot, res.Snapshot)
+	}
+	parallelTime := activityDuration(t, h, "collection-sync-10000-parallel", activities.ReadLineageName)
+
 	// Baseline for the read: the client's own ReadSnapshot of the same
 	// site, unchunked and without the store, in the same run.
 	h.sim.ResetCounts()
@@ -368,10 +388,12 @@ func TestDevServerSync10000Workbooks(t *testing.T) {
 		t.Fatal(err)
 	}
 	directTime := time.Since(began)
-	fmt.Printf("large sync: ReadLineage %s and %d GraphQL requests in %d chunks of 500, snapshot %d bytes; "+
-		"ReadSnapshot %s and %d requests; time ratio %.2f\n",
-		readTime.Round(time.Millisecond), requests, (workbooks+499)/500, res.Snapshot.Size,
-		directTime.Round(time.Millisecond), h.sim.Count(tableausim.KindGraphQL), float64(readTime)/float64(directTime))
+	fmt.Printf("large sync: %d chunks of 500, snapshot %d bytes, %d requests; ReadLineage one chunk at a time %s (ratio %.2f), "+
+		"four at once %s and %d events (ratio %.2f); ReadSnapshot %s and %d requests\n",
+		(workbooks+499)/500, res.Snapshot.Size, requests,
+		readTime.Round(time.Millisecond), float64(readTime)/float64(directTime),
+		parallelTime.Round(time.Millisecond), parallelEvents, float64(parallelTime)/float64(directTime),
+		directTime.Round(time.Millisecond), h.sim.Count(tableausim.KindGraphQL))
 }
 
 // syncAndCount runs a sync with the given workflow ID and returns its
@@ -402,6 +424,7 @@ func TestDevServerSyncResumesOnNewWorker(t *testing.T) {
 	// Slow enough that the read takes about 15 s with four chunks in flight.
 	const workbooks = 3000
 	h := startHarness(t, largeSite(workbooks), 25)
+	h.restartWorker(t, 4)
 	h.sim.SetLatency(500 * time.Millisecond)
 	ctx := context.Background()
 	in := workflows.CollectionSyncInput{}

@@ -41,6 +41,11 @@ type Settings struct {
 	// SyncChunkSize is how many workbooks the lineage read fetches between
 	// two checkpoints; a retried read resumes after the last whole chunk.
 	SyncChunkSize int `env:"AUTOEXPOSURES_SYNC_CHUNK_SIZE, default=500"`
+	// SyncParallelChunks is how many chunks the lineage read fetches at
+	// once; 1 reads them one after another. A value up to
+	// TABLEAU_CONCURRENCY keeps the client's request slots busy when a
+	// chunk fits in fewer Metadata API requests than there are slots.
+	SyncParallelChunks int `env:"AUTOEXPOSURES_SYNC_PARALLEL_CHUNKS, default=1"`
 
 	// Refresh switches extract refreshes on or off (on, off, true, false).
 	Refresh Switch `env:"AUTOEXPOSURES_REFRESH, default=on"`
@@ -59,6 +64,10 @@ type Settings struct {
 // MaxSyncChunkSize bounds SyncChunkSize so that one chunk's lineage stays a
 // few megabytes and one checkpoint never takes long to redo.
 const MaxSyncChunkSize = 5000
+
+// MaxSyncParallelChunks bounds SyncParallelChunks; more chunks in flight
+// than the Tableau client has request slots only hold memory.
+const MaxSyncParallelChunks = 16
 
 // Report returns the path of the JSON run report: ReportPath when set, else
 // the exposures file's path with its extension replaced by .report.json.
@@ -118,6 +127,9 @@ func (s Settings) validate() []string {
 	}
 	if s.SyncChunkSize < 1 || s.SyncChunkSize > MaxSyncChunkSize {
 		problems = append(problems, fmt.Sprintf("AUTOEXPOSURES_SYNC_CHUNK_SIZE=%d is out of range: use 1 to %d workbooks", s.SyncChunkSize, MaxSyncChunkSize))
+	}
+	if s.SyncParallelChunks < 1 || s.SyncParallelChunks > MaxSyncParallelChunks {
+		problems = append(problems, fmt.Sprintf("AUTOEXPOSURES_SYNC_PARALLEL_CHUNKS=%d is out of range: use 1 to %d chunks", s.SyncParallelChunks, MaxSyncParallelChunks))
 	}
 	if s.RefreshMinInterval < 0 {
 		problems = append(problems, fmt.Sprintf("AUTOEXPOSURES_REFRESH_MIN_INTERVAL=%s is negative: use a duration such as 24h, or 0 to refresh every time", s.RefreshMinInterval))

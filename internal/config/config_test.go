@@ -29,6 +29,7 @@ func TestLoadDefaults(t *testing.T) {
 		StateDir:           ".state",
 		ExposuresPath:      "out/tableau_exposures.yml",
 		SyncChunkSize:      500,
+		SyncParallelChunks: 1,
 		Refresh:            true,
 		RefreshMinInterval: 24 * time.Hour,
 		TaskQueue:          "autoexposures",
@@ -56,6 +57,7 @@ func TestLoadFromEnvironment(t *testing.T) {
 		"AUTOEXPOSURES_PROJECTS":             "Default",
 		"AUTOEXPOSURES_WORKBOOK_LUIDS":       "wb-1,wb-2",
 		"AUTOEXPOSURES_SYNC_CHUNK_SIZE":      "250",
+		"AUTOEXPOSURES_SYNC_PARALLEL_CHUNKS": "4",
 		"AUTOEXPOSURES_REFRESH":              "OFF",
 		"AUTOEXPOSURES_REFRESH_MIN_INTERVAL": "90m",
 		"AUTOEXPOSURES_REFRESH_COLLECTIONS":  "Finance",
@@ -78,6 +80,7 @@ func TestLoadFromEnvironment(t *testing.T) {
 		Projects:             []string{"Default"},
 		WorkbookLUIDs:        []string{"wb-1", "wb-2"},
 		SyncChunkSize:        250,
+		SyncParallelChunks:   4,
 		Refresh:              false,
 		RefreshMinInterval:   90 * time.Minute,
 		RefreshCollections:   []string{"Finance"},
@@ -125,6 +128,7 @@ func TestLoadListsEveryProblem(t *testing.T) {
 		"AUTOEXPOSURES_REFRESH":              "sometimes",
 		"AUTOEXPOSURES_REFRESH_MIN_INTERVAL": "a day",
 		"AUTOEXPOSURES_SYNC_CHUNK_SIZE":      "0",
+		"AUTOEXPOSURES_SYNC_PARALLEL_CHUNKS": "17",
 		"AUTOEXPOSURES_EXPOSURES_FILE":       "exposures.json",
 		"AUTOEXPOSURES_CURATION_FILE":        "/nonexistent/curation.yml",
 		"AUTOEXPOSURES_TASK_QUEUE":           " ",
@@ -140,6 +144,7 @@ func TestLoadListsEveryProblem(t *testing.T) {
 		"AUTOEXPOSURES_REFRESH=",
 		"AUTOEXPOSURES_REFRESH_MIN_INTERVAL=",
 		"AUTOEXPOSURES_SYNC_CHUNK_SIZE=",
+		"AUTOEXPOSURES_SYNC_PARALLEL_CHUNKS=",
 		"AUTOEXPOSURES_EXPOSURES_FILE=",
 		"AUTOEXPOSURES_CURATION_FILE=",
 		"AUTOEXPOSURES_TASK_QUEUE",
@@ -154,8 +159,8 @@ func TestLoadListsEveryProblem(t *testing.T) {
 			t.Errorf("no problem starts with %s; problems:\n%s", key, err)
 		}
 	}
-	if got := len(ce.Problems); got != 6 {
-		t.Errorf("got %d problems, want 6:\n%s", got, err)
+	if got := len(ce.Problems); got != 7 {
+		t.Errorf("got %d problems, want 7:\n%s", got, err)
 	}
 }
 
