@@ -61,8 +61,8 @@ func startStaleRefreshes(ctx workflow.Context, in RefreshTrigger) (RefreshTrigge
 		MaximumAttempts:        5,
 		NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
 	}
-	// Finding stale extracts parses the manifest, which takes seconds for
-	// the largest projects.
+	// Finding stale extracts decodes the manifest when the worker's cache
+	// does not hold it and computes lineage, the trigger's longest step.
 	findCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 10 * time.Minute,
 		RetryPolicy:         retry,
