@@ -261,9 +261,10 @@ func (e *fieldError) Error() string { return e.message }
 // executor runs one operation against the model and counts the nodes it
 // returns.
 //
-// The node limit counts objects, the way Tableau describes its limit: every
-// object in the result counts once, at whatever depth (a workbook, its
-// owner, each tag, dashboard, data source, table and database). Connection
+// The node limit counts objects: every object in the result counts once, at
+// whatever depth (a workbook, its owner, each tag, dashboard, data source,
+// table and database). NOTE: Tableau documents the limit but not this
+// counting rule, which is the simulator's reading of it. Connection
 // wrappers, pageInfo and the query root are structure, not nodes, and
 // scalars never count. Once the count would pass the limit, further objects
 // are left out (lists end early, single objects become null) and the
