@@ -93,7 +93,8 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.RLock()
-	ex := &executor{model: s.model, vars: vars, limit: s.nodeLimit, out: make([]byte, 0, 64<<10)}
+	ex := &executor{model: s.model, vars: vars, limit: s.nodeLimit, maxPageSize: s.site.Simulator.MaxPageSize,
+		out: make([]byte, 0, 64<<10)}
 	data := ex.execute(op)
 	s.mu.RUnlock()
 
@@ -276,7 +277,9 @@ type executor struct {
 	nodes    int
 	exceeded bool
 	errs     []graphqlError
-	plans    map[planKey][]plannedField
+	// maxPageSize caps first on connections; 0 sets no cap.
+	maxPageSize int
+	plans       map[planKey][]plannedField
 	// out is the "data" value, written while the query runs, so that no
 	// tree of the response is built in between.
 	out []byte
@@ -559,6 +562,18 @@ func (e *executor) page(connType string, src connectionSource) (*connectionObj, 
 		if first < 0 {
 			return nil, invalidArgument("The argument first must not be negative.")
 		}
+	}
+	if e.maxPageSize > 0 && first > e.maxPageSize {
+		first = e.maxPageSize
+		e.errs = append(e.errs, graphqlError{
+			Message: fmt.Sprintf("The value chosen for \"first\" exceeded the maximum page size, so the query results "+
+				"are limited to the maximum page size of %d.", e.maxPageSize),
+			Extensions: map[string]any{
+				"severity":   "WARNING",
+				"code":       "MAX_PAGE_SIZE_EXCEEDED",
+				"properties": map[string]any{"maxPageSize": e.maxPageSize},
+			},
+		})
 	}
 	after, _ := src.args["after"].(string)
 	offset := 0

@@ -400,3 +400,24 @@ func TestGraphQLRepeatedLUIDReturnsWorkbookOnce(t *testing.T) {
 		t.Errorf("totalCount = %v, want 1", got)
 	}
 }
+
+func TestGraphQLMaxPageSize(t *testing.T) {
+	h := startFixture(t, func(s *tableausim.Site) { s.Simulator.MaxPageSize = 3 })
+	token := h.signIn(tokenName, tokenSecret)
+
+	_, body := h.graphql(token, `{ workbooksConnection(first: 10) { pageInfo { hasNextPage } nodes { luid } } }`, nil)
+	if diff := cmp.Diff([]string{"MAX_PAGE_SIZE_EXCEEDED"}, errorCodes(body)); diff != "" {
+		t.Errorf("error codes (-want +got):\n%s", diff)
+	}
+	if n := len(dig(body, "data", "workbooksConnection", "nodes").([]any)); n != 3 {
+		t.Errorf("page holds %d workbooks, want the maximum page size 3", n)
+	}
+	if dig(body, "data", "workbooksConnection", "pageInfo", "hasNextPage") != true {
+		t.Errorf("hasNextPage is not true with a fourth workbook left")
+	}
+
+	_, body = h.graphql(token, `{ workbooksConnection(first: 3) { nodes { luid } } }`, nil)
+	if body["errors"] != nil {
+		t.Errorf("a page at the maximum got errors: %v", body["errors"])
+	}
+}

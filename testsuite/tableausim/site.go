@@ -39,6 +39,11 @@ type Settings struct {
 	RefreshOutcomes map[string]Outcome `json:"refreshOutcomes,omitempty"`
 	// NodeLimit is the Metadata API node limit, DefaultNodeLimit when 0.
 	NodeLimit int `json:"nodeLimit,omitempty"`
+	// MaxPageSize caps the first argument of *Connection fields: a larger
+	// first returns this many nodes and a MAX_PAGE_SIZE_EXCEEDED warning,
+	// as on Tableau. 0 sets no cap.
+	// NOTE: Tableau documents the warning but not its maximum page size.
+	MaxPageSize int `json:"maxPageSize,omitempty"`
 }
 
 // Token is a personal access token the simulator accepts.
@@ -181,6 +186,9 @@ func (s *Site) Validate() error {
 		default:
 			errs = append(errs, fmt.Errorf("simulator.refreshOutcomes[%s] is %q, expected success, failure or cancelled", key, o))
 		}
+	}
+	if s.Simulator.MaxPageSize < 0 {
+		errs = append(errs, fmt.Errorf("simulator.maxPageSize is %d, expected a positive number or 0 for no cap", s.Simulator.MaxPageSize))
 	}
 	if s.Simulator.NodeLimit < 0 {
 		errs = append(errs, fmt.Errorf("simulator.nodeLimit is %d, expected a positive number or 0 for the default", s.Simulator.NodeLimit))
