@@ -72,7 +72,8 @@
 // InjectFault adds a Fault for requests of one kind (KindGraphQL,
 // KindSignIn, KindCollections, KindRefresh, KindJobs, ...): an HTTP status
 // such as 429 with Retry-After, 500 or 503; a Metadata API error code such
-// as RATE_EXCEEDED in an HTTP 200 body; a session that expires at that
+// as RATE_EXCEEDED in an HTTP 200 body; partial data with Tableau's
+// time-limit error (TimeLimitExceeded); a session that expires at that
 // request; a workbook deleted just before that request; extra latency; an
 // HTML error page from a proxy; a dropped connection.
 // SetLatency and WithLatency delay every request. DeleteWorkbook and

@@ -27,7 +27,10 @@ type Fault struct {
 	// Status 429.
 	RetryAfter time.Duration
 	// GraphQLCode responds to a Metadata API request with HTTP 200 and this
-	// error code in the body, such as "RATE_EXCEEDED".
+	// error code in the body, such as "RATE_EXCEEDED". TimeLimitExceeded
+	// instead runs the query and returns half of its nodes with Tableau's
+	// time-limit error, as in the recorded response
+	// tsc_metadata_query_error.json.
 	GraphQLCode string
 	// ExpireSession ends the caller's session before the request is served,
 	// so the request fails with 401002 as after a session time-out.
@@ -46,6 +49,10 @@ type Fault struct {
 
 	applied int
 }
+
+// TimeLimitExceeded is the Fault.GraphQLCode of a Metadata API query that
+// runs out of time and returns partial data.
+const TimeLimitExceeded = "TIME_LIMIT_EXCEEDED"
 
 // InjectFault adds a fault. It is safe to call while requests are served.
 func (s *Server) InjectFault(f Fault) {
@@ -136,6 +143,10 @@ func (s *Server) applyFault(f *Fault, kind string, n int, w http.ResponseWriter,
 		code := fmt.Sprintf("%d000", f.Status)
 		writeError(w, r, f.Status, code, http.StatusText(f.Status),
 			"The simulated server failed to process the request.")
+		return true
+	case f.GraphQLCode == TimeLimitExceeded && kind == KindGraphQL:
+		log.Info("tableau simulator injected a fault", "graphql_code", f.GraphQLCode)
+		s.serveGraphQLPartial(w, r)
 		return true
 	case f.GraphQLCode != "" && kind == KindGraphQL:
 		log.Info("tableau simulator injected a fault", "graphql_code", f.GraphQLCode)

@@ -290,3 +290,28 @@ func TestFaultDisconnect(t *testing.T) {
 		t.Errorf("request after the fault: status %d", resp.StatusCode)
 	}
 }
+
+func TestFaultTimeLimitReturnsPartialData(t *testing.T) {
+	h := startFixture(t, nil)
+	token := h.signIn(tokenName, tokenSecret)
+	h.srv.InjectFault(tableausim.Fault{Kind: tableausim.KindGraphQL, GraphQLCode: tableausim.TimeLimitExceeded})
+
+	status, body := h.graphql(token, `{ workbooks { luid owner { name } } }`, nil)
+	if status != http.StatusOK {
+		t.Errorf("status %d, want 200", status)
+	}
+	// Four workbooks with owners are 8 nodes; half of them is 4.
+	if n := len(dig(body, "data", "workbooks").([]any)); n != 2 {
+		t.Errorf("partial data holds %d workbooks, want 2", n)
+	}
+	msg, _ := dig(body, "errors", 0, "message").(string)
+	if msg != "Reached time limit of PT5S for query execution." {
+		t.Errorf("error message %q, want the recorded time-limit message", msg)
+	}
+
+	// The next request is whole again.
+	_, body = h.graphql(token, `{ workbooks { luid owner { name } } }`, nil)
+	if n := len(dig(body, "data", "workbooks").([]any)); n != 4 || body["errors"] != nil {
+		t.Errorf("request after the fault: %d workbooks, errors %v", n, body["errors"])
+	}
+}

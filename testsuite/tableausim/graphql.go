@@ -55,9 +55,29 @@ type graphqlResponse struct {
 	Errors []graphqlError  `json:"errors,omitempty"`
 }
 
+// serveGraphQLPartial serves a query that runs out of time: it returns
+// half of the nodes the query would return, and the error of the recorded
+// response tsc_metadata_query_error.json, whose path and extensions are
+// null.
+func (s *Server) serveGraphQLPartial(w http.ResponseWriter, r *http.Request) {
+	s.serveQuery(w, r, func(full *executor) (limit int, extra []graphqlError) {
+		return full.nodes / 2, []graphqlError{{Message: "Reached time limit of PT5S for query execution."}}
+	})
+}
+
 // serveGraphQL handles POST /api/metadata/graphql. Like Tableau's Metadata
 // API it responds with HTTP 200 to query errors, with the errors in the body.
 func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
+	s.serveQuery(w, r, nil)
+}
+
+// partialFunc decides, from a full run of a query, the node limit of a
+// second run that returns partial data, and the errors that come with it.
+type partialFunc func(full *executor) (limit int, extra []graphqlError)
+
+// serveQuery parses, validates and runs a query. With partial set, it runs
+// the query twice and returns the partial data of the second run.
+func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, partial partialFunc) {
 	if _, ok := s.authenticate(w, r); !ok {
 		return
 	}
@@ -96,9 +116,18 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	ex := &executor{model: s.model, vars: vars, limit: s.nodeLimit, maxPageSize: s.site.Simulator.MaxPageSize,
 		out: make([]byte, 0, 64<<10)}
 	data := ex.execute(op)
+	var extra []graphqlError
+	if partial != nil {
+		var limit int
+		limit, extra = partial(ex)
+		ex = &executor{model: s.model, vars: vars, limit: limit, maxPageSize: s.site.Simulator.MaxPageSize}
+		data = ex.execute(op)
+		// The cut is the fault's doing, not the node limit's.
+		ex.exceeded = false
+	}
 	s.mu.RUnlock()
 
-	resp := graphqlResponse{Data: data, Errors: ex.errs}
+	resp := graphqlResponse{Data: data, Errors: append(ex.errs, extra...)}
 	if ex.exceeded {
 		resp.Errors = append(resp.Errors, nodeLimitError(ex.limit))
 	}
