@@ -2,9 +2,12 @@ package tableausim_test
 
 import (
 	"encoding/xml"
+	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -245,4 +248,53 @@ func TestSignInReportsSessionLifetime(t *testing.T) {
 	if !strings.Contains(resp.body, `"estimatedTimeToExpiration":"0:01:00"`) {
 		t.Errorf("sign-in response %s lacks the 1 minute lifetime", resp.body)
 	}
+}
+
+// TestLogsHoldNoSecrets signs in right and wrong and uses the session, and
+// checks that the simulator's log has neither the secret nor the session
+// token.
+func TestLogsHoldNoSecrets(t *testing.T) {
+	site, err := tableausim.LoadSite(fixturePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv := tableausim.New(site, tableausim.WithLogger(logger))
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	h := &harness{t: t, srv: srv, clock: newFakeClock(), base: srv.URL()}
+
+	h.do("POST", "/api/3.24/auth/signin", "", "application/json", signInBody(tokenName, "wrong-secret-value", siteName))
+	token := h.signIn(tokenName, tokenSecret)
+	h.srv.InjectFault(tableausim.Fault{Kind: tableausim.KindGraphQL, ExpireSession: true})
+	h.graphql(token, `{ workbooks { luid } }`, nil)
+	h.refresh(token, "workbooks", revenueLUID)
+	srv.Close()
+
+	mu.Lock()
+	out := logs.String()
+	mu.Unlock()
+	if out == "" {
+		t.Fatal("the simulator logged nothing")
+	}
+	for name, secret := range map[string]string{"token secret": tokenSecret, "wrong secret": "wrong-secret-value", "session token": token} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the log contains the %s", name)
+		}
+	}
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
