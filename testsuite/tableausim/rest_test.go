@@ -170,24 +170,43 @@ func TestRefreshConflictsAndErrors(t *testing.T) {
 	}
 }
 
-func TestRefreshFailureOutcome(t *testing.T) {
-	h := startFixture(t, nil)
-	token := h.signIn(tokenName, tokenSecret)
-	before := h.extractTime(token, marketingLUID)
-
-	resp := h.refresh(token, "workbooks", marketingLUID)
-	id := decodeJob(t, resp.body).Job.ID
-	h.clock.Advance(time.Minute)
-
-	j := h.job(token, id)
-	if j.Job.FinishCode != "1" {
-		t.Errorf("finishCode = %q, want 1", j.Job.FinishCode)
+func TestRefreshOutcomesFromSiteFile(t *testing.T) {
+	cases := []struct {
+		outcome    tableausim.Outcome
+		finishCode string
+		notes      bool
+		refreshed  bool
+		state      tableausim.JobState
+	}{
+		{tableausim.OutcomeSuccess, "0", false, true, tableausim.JobSucceeded},
+		{tableausim.OutcomeFailure, "1", true, false, tableausim.JobFailed},
+		{tableausim.OutcomeCancelled, "2", false, false, tableausim.JobCancelled},
 	}
-	if j.Job.ExtractRefreshJob.Notes == "" {
-		t.Errorf("failed job has no notes")
-	}
-	if got := h.extractTime(token, marketingLUID); got != before {
-		t.Errorf("failed refresh changed extractLastRefreshTime from %v to %v", before, got)
+	for _, tc := range cases {
+		t.Run(string(tc.outcome), func(t *testing.T) {
+			h := startFixture(t, func(s *tableausim.Site) {
+				s.Simulator.RefreshOutcomes[marketingLUID] = tc.outcome
+			})
+			token := h.signIn(tokenName, tokenSecret)
+			before := h.extractTime(token, marketingLUID)
+
+			id := decodeJob(t, h.refresh(token, "workbooks", marketingLUID).body).Job.ID
+			h.clock.Advance(time.Minute)
+
+			j := h.job(token, id)
+			if j.Job.FinishCode != tc.finishCode {
+				t.Errorf("finishCode = %q, want %s", j.Job.FinishCode, tc.finishCode)
+			}
+			if got := j.Job.ExtractRefreshJob.Notes != ""; got != tc.notes {
+				t.Errorf("job has notes = %v, want %v", got, tc.notes)
+			}
+			if got := h.extractTime(token, marketingLUID) != before; got != tc.refreshed {
+				t.Errorf("extractLastRefreshTime changed = %v, want %v", got, tc.refreshed)
+			}
+			if got := h.srv.Jobs()[0].State; got != tc.state {
+				t.Errorf("Jobs()[0].State = %s, want %s", got, tc.state)
+			}
+		})
 	}
 }
 
