@@ -232,7 +232,7 @@ func TestCancelJob(t *testing.T) {
 	}
 }
 
-func TestListJobsFiltersUnfinished(t *testing.T) {
+func TestListJobsNewestFirstWithStatus(t *testing.T) {
 	h := startFixture(t, nil)
 	token := h.signIn(tokenName, tokenSecret)
 	done := decodeJob(t, h.refresh(token, "workbooks", revenueLUID).body).Job.ID
