@@ -256,6 +256,15 @@ func TestListJobsNewestFirstWithStatus(t *testing.T) {
 	if diff := cmp.Diff(want, got.Jobs); diff != "" {
 		t.Errorf("jobs (-want +got):\n%s", diff)
 	}
+	pending := h.do("GET", sitePrefix+"/jobs?filter=jobType:eq:refresh_extracts,status:eq:Pending", token, "", "")
+	got.Jobs = nil
+	if err := xml.Unmarshal([]byte(pending.body), &got); err != nil {
+		t.Fatalf("decoding %q: %v", pending.body, err)
+	}
+	if diff := cmp.Diff(want[:1], got.Jobs); diff != "" {
+		t.Errorf("pending jobs (-want +got):\n%s", diff)
+	}
+
 	bad := h.do("GET", sitePrefix+"/jobs?filter=name:eq:x", token, "application/json", "")
 	if bad.status != http.StatusBadRequest {
 		t.Errorf("unsupported filter: status %d, want 400", bad.status)
