@@ -7,18 +7,25 @@
 //
 //	go run ./testsuite/cmd/tableausim --generate 10000 --seed 1 --addr 127.0.0.1:8765
 //
+// With --write FILE it writes the site file instead of serving it, which
+// turns a generated site into a file to read or edit:
+//
+//	go run ./testsuite/cmd/tableausim --generate 100 --seed 7 --write /tmp/site.json
+//
 // It serves until interrupted. The site file format and the generated
 // sites are described in docs/simulator.md.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/autoexposures/autoexposures/testsuite/sitegen"
@@ -38,16 +45,20 @@ func run() error {
 	seed := flag.Uint64("seed", 1, "seed of the generated site")
 	addr := flag.String("addr", "127.0.0.1:8765", "address to listen on; must be a loopback address")
 	latency := flag.Duration("latency", 0, "delay added to every request, such as 40ms")
+	write := flag.String("write", "", "write the site file to this path and exit instead of serving")
 	flag.Parse()
 
 	if (*sitePath == "") == (*generate == 0) {
 		return fmt.Errorf("give either --site with the path of a site file such as testsuite/sites/demo.json, or --generate with a number of workbooks")
 	}
-	if err := checkLoopback(*addr); err != nil {
-		return err
-	}
 	site, err := loadSite(*sitePath, *generate, *seed)
 	if err != nil {
+		return err
+	}
+	if *write != "" {
+		return writeSite(*write, site)
+	}
+	if err := checkLoopback(*addr); err != nil {
 		return err
 	}
 
@@ -74,6 +85,31 @@ func loadSite(path string, workbooks int, seed uint64) (*tableausim.Site, error)
 		return nil, fmt.Errorf("invalid --generate %d: give a positive number of workbooks", workbooks)
 	}
 	return sitegen.Generate(sitegen.Params{Seed: seed, Workbooks: workbooks}), nil
+}
+
+// writeSite writes the site as indented JSON through a temporary file in
+// the same directory, so that a failed write leaves no partial file.
+func writeSite(path string, site *tableausim.Site) error {
+	data, err := json.MarshalIndent(site, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the site: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tableausim-site-*.json")
+	if err != nil {
+		return fmt.Errorf("writing site file %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(data, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing site file %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing site file %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing site file %s: %w", path, err)
+	}
+	return nil
 }
 
 // checkLoopback rejects listening addresses outside the loopback range, so

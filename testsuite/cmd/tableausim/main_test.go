@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
 
 func TestCheckLoopback(t *testing.T) {
 	cases := []struct {
@@ -41,5 +45,26 @@ func TestLoadSiteChoosesFileOrGenerator(t *testing.T) {
 	}
 	if _, err := loadSite("../../sites/missing.json", 0, 1); err == nil {
 		t.Errorf("a missing site file loaded")
+	}
+}
+
+func TestWriteSiteRoundTrips(t *testing.T) {
+	site, err := loadSite("", 40, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir() + "/site.json"
+	if err := writeSite(path, site); err != nil {
+		t.Fatalf("writeSite: %v", err)
+	}
+	back, err := loadSite(path, 0, 0)
+	if err != nil {
+		t.Fatalf("reading the written site: %v", err)
+	}
+	if diff := cmp.Diff(site, back); diff != "" {
+		t.Errorf("site after a round trip (-written +read):\n%s", diff)
+	}
+	if err := writeSite(t.TempDir()+"/missing-dir/site.json", site); err == nil {
+		t.Errorf("writeSite into a missing directory succeeded")
 	}
 }
