@@ -64,7 +64,9 @@ var resumedChunks = regexp.MustCompile(`"Resumed":\s*(\d+)`)
 func TestWorkerKilledMidSyncResumes(t *testing.T) {
 	ctx := context.Background()
 	const copies = 12
-	env := []string{"AUTOEXPOSURES_SYNC_CHUNK_SIZE=2"}
+	// Small chunks and one request at a time make the read's length
+	// requests x latency, whatever the client batches together.
+	env := []string{"AUTOEXPOSURES_SYNC_CHUNK_SIZE=2", "TABLEAU_CONCURRENCY=1"}
 
 	// The reference: the same site read by a worker that runs to the end.
 	cleanTab := startTableau(t, widenSite(t, copies))
