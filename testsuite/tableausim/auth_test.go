@@ -30,6 +30,8 @@ func TestLoadSiteRejectsBadFiles(t *testing.T) {
 		{"bad outcome", `{"workbooks": [], "simulator": {"refreshOutcomes": {"a": "exploded"}}}`, `"exploded", expected success`},
 		{"bad duration", `{"workbooks": [], "simulator": {"jobRuns": "soon"}}`, `invalid duration "soon"`},
 		{"token without secret", `{"workbooks": [], "simulator": {"tokens": [{"name": "n"}]}}`, "needs both name and secret"},
+		{"duplicate collection", `{"workbooks": [], "collections": [{"luid": "c", "name": "A"}, {"luid": "c", "name": "B"}]}`, "duplicate luid c"},
+		{"duplicate data source id", `{"workbooks": [{"luid": "a", "name": "x", "embeddedDatasources": [{"id": "e", "name": "one"}, {"id": "e", "name": "two"}]}]}`, "ids must be unique"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -158,6 +158,26 @@ func (s *Site) Validate() error {
 		}
 		published[d.LUID] = true
 	}
+	// Metadata API ids must be unique, because lists sort and page by id.
+	ids := map[string]string{}
+	checkID := func(id, what string) {
+		if id == "" {
+			return
+		}
+		if other, dup := ids[id]; dup {
+			errs = append(errs, fmt.Errorf("%s has id %s, which %s also has: Metadata API ids must be unique", what, id, other))
+			return
+		}
+		ids[id] = what
+	}
+	for _, d := range s.PublishedDatasources {
+		checkID(d.ID, fmt.Sprintf("published data source %s", d.LUID))
+	}
+	for _, w := range s.Workbooks {
+		for _, d := range w.EmbeddedDatasources {
+			checkID(d.ID, fmt.Sprintf("embedded data source %q of workbook %s", d.Name, w.LUID))
+		}
+	}
 	for _, w := range s.Workbooks {
 		for _, luid := range w.PublishedDatasourceLUIDs {
 			if !published[luid] {
@@ -165,10 +185,15 @@ func (s *Site) Validate() error {
 			}
 		}
 	}
+	collections := map[string]bool{}
 	for i, c := range s.Collections {
 		if c.LUID == "" || c.Name == "" {
 			errs = append(errs, fmt.Errorf("collections[%d] needs both luid and name", i))
 		}
+		if collections[c.LUID] {
+			errs = append(errs, fmt.Errorf("collections[%d]: duplicate luid %s", i, c.LUID))
+		}
+		collections[c.LUID] = true
 		for _, luid := range c.WorkbookLUIDs {
 			if !workbooks[luid] {
 				errs = append(errs, fmt.Errorf("collection %q lists workbook %s, which is not in workbooks", c.Name, luid))
