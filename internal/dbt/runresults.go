@@ -50,6 +50,8 @@ func (rr *runResultsReader) read() error {
 		switch string(key) {
 		case "metadata":
 			return rr.metadata()
+		case "args":
+			return rr.args()
 		case "results":
 			c, err := s.peek()
 			if err != nil {
@@ -133,6 +135,26 @@ func (rr *runResultsReader) metadata() error {
 		rr.out.GeneratedAt = t
 	}
 	return nil
+}
+
+// args reads args.which, the dbt command that wrote the file, and skips
+// the other arguments. args is null or absent in some hand-made files.
+func (rr *runResultsReader) args() error {
+	s := rr.s
+	if null, err := s.isNull(); null || err != nil {
+		return err
+	}
+	if err := s.expectObject("args"); err != nil {
+		return err
+	}
+	return s.object(func(key []byte) error {
+		if string(key) != "which" {
+			return s.skipValue()
+		}
+		b, _, err := s.stringOrNull("args.which")
+		rr.out.Command = string(b)
+		return err
+	})
 }
 
 // result reads one element of results: unique_id, status and the

@@ -63,6 +63,7 @@ func TestReadRunResultsFixture(t *testing.T) {
 				SchemaVersion: version,
 				InvocationID:  "24ad943b-c71e-497c-be0b-d037a3c525ad",
 				GeneratedAt:   mustTime(t, "2026-08-10T07:03:39.914971Z"),
+				Command:       "generate",
 				Results:       referenceRunResults(t, data),
 			}
 			if diff := cmp.Diff(want, rr); diff != "" {
@@ -115,6 +116,35 @@ func TestReadRunResultsStatuses(t *testing.T) {
 	}
 }
 
+// TestReadRunResultsCommand checks that args.which, the command that wrote
+// the file, is kept, whatever its place among the other arguments.
+func TestReadRunResultsCommand(t *testing.T) {
+	const head = `{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/run-results/v6.json"}, "results": []`
+	tests := []struct {
+		name string
+		args string
+		want string
+	}{
+		{"no args", ``, ""},
+		{"null args", `, "args": null`, ""},
+		{"null which", `, "args": {"which": null}`, ""},
+		{"build", `, "args": {"vars": {"which": "nested"}, "which": "build", "select": ["a"]}`, "build"},
+		{"docs generate", `, "args": {"which": "generate", "invocation_command": "dbt docs generate"}`, "generate"},
+		{"run-operation", `, "args": {"which": "run-operation", "macro": "grant"}`, "run-operation"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rr, err := dbt.ReadRunResults(strings.NewReader(head+tt.args+"}"), "run_results.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, rr.Command); diff != "" {
+				t.Errorf("Command (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestReadRunResultsErrors(t *testing.T) {
 	data := readFixture(t, runResultsFixture)
 	const v6 = "https://schemas.getdbt.com/dbt/run-results/v6.json"
@@ -131,6 +161,8 @@ func TestReadRunResultsErrors(t *testing.T) {
 		{"truncated gzip", gzipBytes(t, data)[:1000], []string{"truncated or corrupt gzip"}},
 		{"no metadata", []byte(`{"results": []}`), []string{"without metadata.dbt_schema_version"}},
 		{"results not a list", []byte(`{"metadata": {"dbt_schema_version": "` + v6 + `"}, "results": {}}`), []string{"results is an object", "a list was expected"}},
+		{"args a list", []byte(`{"metadata": {"dbt_schema_version": "` + v6 + `"}, "args": [], "results": []}`), []string{"args is an array", "an object or null was expected"}},
+		{"which a number", []byte(`{"metadata": {"dbt_schema_version": "` + v6 + `"}, "args": {"which": 3}, "results": []}`), []string{"args.which is a number"}},
 		{"status a number", []byte(`{"metadata": {"dbt_schema_version": "` + v6 + `"}, "results": [{"status": 1}]}`), []string{"results[0].status is a number"}},
 		{"bad completed_at", []byte(`{"metadata": {"dbt_schema_version": "` + v6 + `"}, "results": [{"timing": [{"name": "execute", "completed_at": "noon"}]}]}`),
 			[]string{`results[0].timing[].completed_at is "noon"`}},

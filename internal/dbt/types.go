@@ -98,7 +98,12 @@ type RunResults struct {
 	SchemaVersion int
 	InvocationID  string
 	GeneratedAt   time.Time
-	Results       []RunResult
+	// Command is the dbt command that wrote the file, from args.which:
+	// "run", "build", "seed", "snapshot", "test", "compile", "generate"
+	// (dbt docs generate), "retry", "run-operation" and so on. It is empty
+	// when the file has no args.which.
+	Command string
+	Results []RunResult
 }
 
 // RunResult is one node's outcome in a dbt run.

@@ -75,4 +75,12 @@
 // the last refresh of each extract a workbook uses: an embedded data source
 // with extracts (refreshed through its workbook) or a published data source
 // with extracts (one extract whatever the number of workbooks using it).
+//
+// Only the run results of dbt run, build, seed, snapshot and retry count,
+// as the command in their args.which says. Other commands (docs generate,
+// compile, test, list, show, parse, run-operation) report the models they
+// read as "success" without building them, so their results are ignored
+// and the report says why. Run results that do not name their command,
+// as hand-made files may not, are read as a build, and the report says
+// that too.
 package lineage

@@ -285,18 +285,29 @@ func TestGoldenManifests(t *testing.T) {
 }
 
 // TestGoldenStaleJaffleShop runs staleness on the jaffle_shop manifest and
-// the run results of the same dbt invocation.
+// the run results of the same dbt invocation, read as a dbt build (the
+// derived fixture in testdata) and as what it was, dbt docs generate.
 func TestGoldenStaleJaffleShop(t *testing.T) {
 	m := readManifest(t, "artifacts-parser_jaffle_shop_v12_dbt1.12.json")
 	snap := readSnapshot(t, "jaffle_shop.snapshot.json")
-	rr, err := dbt.ReadRunResultsFile(filepath.Join("..", "..", "testdata", "manifests", "artifacts-parser_jaffle_shop_run_results_v6_dbt1.12.json"))
+	docs, err := dbt.ReadRunResultsFile(filepath.Join("..", "..", "testdata", "manifests", "artifacts-parser_jaffle_shop_run_results_v6_dbt1.12.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDocs := StaleReport{Command: "generate", ResultsIgnored: true,
+		CommandNote: "run results ignored: they were written by dbt docs generate, which rebuilds no table; only dbt run, build, seed, snapshot and retry make extracts stale"}
+	if diff := cmp.Diff(wantDocs, FindStale(m, snap, Compute(m, snap, Options{}), docs)); diff != "" {
+		t.Errorf("FindStale on dbt docs generate results (-want +got):\n%s", diff)
+	}
+
+	rr, err := dbt.ReadRunResultsFile(filepath.Join("testdata", "jaffle_shop_run_results_build.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	embeddedRefresh := time.Date(2026, 8, 10, 7, 3, 39, 800000000, time.UTC)
 	publishedRefresh := time.Date(2026, 8, 9, 12, 0, 0, 0, time.UTC)
-	want := StaleReport{Extracts: []StaleExtract{
+	want := StaleReport{Command: "build", Extracts: []StaleExtract{
 		{
 			// Only the models that completed after 07:03:39.8 count,
 			// because the staging models upstream finished before it.

@@ -30,9 +30,23 @@ var ignoredStatuses = map[string]bool{"error": true, "runtime error": true, "ski
 // a live data source of the same workbook makes no extract stale. Nodes
 // that errored or were skipped make nothing stale and are listed in
 // Ignored. A nil res is computed from the manifest and snapshot.
+//
+// Only the run results of commands that build tables count (rr.Command is
+// run, build, seed, snapshot or retry). Those of any other command, such
+// as dbt docs generate or dbt compile, which report every model they read
+// as "success", are ignored: the report sets ResultsIgnored and says why
+// in CommandNote. Run results without a command are read as a build, and
+// CommandNote says so.
 func FindStale(m *dbt.Manifest, snap *tableau.Snapshot, res *Result, rr *dbt.RunResults) StaleReport {
 	var report StaleReport
 	if m == nil || snap == nil || rr == nil {
+		return report
+	}
+	report.Command = rr.Command
+	builds, note := commandBuilds(rr.Command)
+	report.CommandNote = note
+	if !builds {
+		report.ResultsIgnored = true
 		return report
 	}
 	if res == nil {
@@ -100,6 +114,34 @@ func FindStale(m *dbt.Manifest, snap *tableau.Snapshot, res *Result, rr *dbt.Run
 	}
 	slices.SortFunc(report.Ignored, func(a, b IgnoredResult) int { return strings.Compare(a.UniqueID, b.UniqueID) })
 	return report
+}
+
+// buildingCommands are the values of args.which of the dbt commands that
+// write tables: dbt run, build, seed and snapshot, and dbt retry, which
+// runs again what failed in the previous command and is assumed to repeat
+// one of those. Every other command (docs generate, compile, test, list,
+// show, parse, run-operation, clone, source freshness) leaves the tables
+// of models, seeds and snapshots as they were, although its results report
+// them as "success".
+var buildingCommands = map[string]bool{"run": true, "build": true, "seed": true, "snapshot": true, "retry": true}
+
+// commandNames turns args.which into the command a user types, for notes.
+var commandNames = map[string]string{"generate": "docs generate", "serve": "docs serve", "freshness": "source freshness", "ls": "list"}
+
+// commandBuilds reports whether the results of a dbt command count as
+// rebuilds, and the note the report shows about it.
+func commandBuilds(which string) (bool, string) {
+	switch {
+	case which == "":
+		return true, "the run results do not say which dbt command wrote them (no args.which), so they were read as a dbt build"
+	case buildingCommands[which]:
+		return true, ""
+	}
+	name := which
+	if n, ok := commandNames[which]; ok {
+		name = n
+	}
+	return false, "run results ignored: they were written by dbt " + name + ", which rebuilds no table; only dbt run, build, seed, snapshot and retry make extracts stale"
 }
 
 // readRun returns the completion time of each model, seed and snapshot

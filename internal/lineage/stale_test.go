@@ -38,7 +38,7 @@ func TestFindStale(t *testing.T) {
 		return ExtractRef{LUID: luid, Name: "Extract", DatasourceID: "ds-" + luid}
 	}
 	run := func(results ...dbt.RunResult) *dbt.RunResults {
-		return &dbt.RunResults{GeneratedAt: at(60), Results: results}
+		return &dbt.RunResults{GeneratedAt: at(60), Command: "build", Results: results}
 	}
 	success := func(id string, minutes int) dbt.RunResult {
 		return dbt.RunResult{UniqueID: id, Status: "success", CompletedAt: at(minutes)}
@@ -169,6 +169,7 @@ func TestFindStale(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			tc.want.Command = "build"
 			got := FindStale(m, tc.snap, Compute(m, tc.snap, Options{}), tc.rr)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("FindStale (-want +got):\n%s", diff)
@@ -187,11 +188,68 @@ func TestFindStaleComputesMissingResult(t *testing.T) {
 
 	want := StaleReport{Extracts: []StaleExtract{{
 		ExtractRef: ExtractRef{LUID: "w", Name: "D", DatasourceID: "d"}, Exposures: []string{"w"}, Models: []string{"model.p.a"}, RebuiltAt: done,
-	}}}
+	}}, CommandNote: noCommandNote}
 	if diff := cmp.Diff(want, FindStale(m, snap, nil, rr)); diff != "" {
 		t.Errorf("FindStale with nil result (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(StaleReport{}, FindStale(m, snap, nil, nil)); diff != "" {
 		t.Errorf("FindStale with nil run results (-want +got):\n%s", diff)
+	}
+}
+
+const noCommandNote = "the run results do not say which dbt command wrote them (no args.which), so they were read as a dbt build"
+
+// TestFindStaleCommand checks that only the run results of commands that
+// build tables make extracts stale, and that the others are reported as
+// ignored with the reason.
+func TestFindStaleCommand(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 6, 0, 0, 0, time.UTC)
+	m := &dbt.Manifest{AdapterType: "postgres", Nodes: []dbt.Node{node("model.p.a", "db", "s", "a")}}
+	refreshed := t0
+	snap := &tableau.Snapshot{Workbooks: []tableau.Workbook{{LUID: "w", EmbeddedDatasources: []tableau.EmbeddedDatasource{
+		{ID: "d", Name: "D", HasExtracts: true, ExtractLastRefreshTime: &refreshed, UpstreamTables: []tableau.Table{table("db", "s", "a")}},
+	}}}}
+	done := t0.Add(time.Hour)
+	stale := []StaleExtract{{
+		ExtractRef: ExtractRef{LUID: "w", Name: "D", DatasourceID: "d"}, LastRefresh: &refreshed,
+		Exposures: []string{"w"}, Models: []string{"model.p.a"}, RebuiltAt: done,
+	}}
+	ignored := func(command, name string) StaleReport {
+		return StaleReport{Command: command, ResultsIgnored: true,
+			CommandNote: "run results ignored: they were written by dbt " + name + ", which rebuilds no table; only dbt run, build, seed, snapshot and retry make extracts stale"}
+	}
+
+	tests := []struct {
+		command string
+		want    StaleReport
+	}{
+		{"run", StaleReport{Command: "run", Extracts: stale}},
+		{"build", StaleReport{Command: "build", Extracts: stale}},
+		{"seed", StaleReport{Command: "seed", Extracts: stale}},
+		{"snapshot", StaleReport{Command: "snapshot", Extracts: stale}},
+		{"retry", StaleReport{Command: "retry", Extracts: stale}},
+		{"", StaleReport{Extracts: stale, CommandNote: noCommandNote}},
+		{"generate", ignored("generate", "docs generate")},
+		{"compile", ignored("compile", "compile")},
+		{"test", ignored("test", "test")},
+		{"list", ignored("list", "list")},
+		{"ls", ignored("ls", "list")},
+		{"show", ignored("show", "show")},
+		{"parse", ignored("parse", "parse")},
+		{"run-operation", ignored("run-operation", "run-operation")},
+	}
+	for _, tc := range tests {
+		t.Run("command "+tc.command, func(t *testing.T) {
+			rr := &dbt.RunResults{Command: tc.command, Results: []dbt.RunResult{
+				{UniqueID: "model.p.a", Status: "success", CompletedAt: done},
+				{UniqueID: "model.p.b", Status: "error", CompletedAt: done},
+			}}
+			if !tc.want.ResultsIgnored {
+				tc.want.Ignored = []IgnoredResult{{UniqueID: "model.p.b", Status: "error"}}
+			}
+			if diff := cmp.Diff(tc.want, FindStale(m, snap, nil, rr)); diff != "" {
+				t.Errorf("FindStale (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -98,6 +98,18 @@ type StaleReport struct {
 	// Ignored contains the models, seeds and snapshots that errored or were
 	// skipped in the run, which make nothing stale, sorted by unique ID.
 	Ignored []IgnoredResult
+
+	// Command is the dbt command that wrote the run results (their
+	// args.which), empty when the file does not say.
+	Command string
+	// ResultsIgnored is true when that command builds no table, such as
+	// dbt docs generate, compile, test, list, show or parse: none of its
+	// results counts as a rebuild, so nothing is stale.
+	ResultsIgnored bool `json:",omitempty"`
+	// CommandNote explains, for the report, why the results were ignored, or
+	// that run results without args.which were read as a dbt build. It is
+	// empty for the commands that build.
+	CommandNote string `json:",omitempty"`
 }
 
 // StaleExtract is an extract last refreshed before a model, seed or
