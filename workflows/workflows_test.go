@@ -466,3 +466,28 @@ func TestStartOptions(t *testing.T) {
 		t.Errorf("sync StaticSummary = %q", sync.StaticSummary)
 	}
 }
+
+func TestJobLineageChildSyncFailure(t *testing.T) {
+	env := newEnv(t)
+	env.OnActivity(activities.LoadArtifactsName, mock.Anything, mock.Anything).Return(
+		activities.LoadArtifactsResult{Manifest: manifestRef}, nil)
+	env.OnActivity(activities.SetLatestName, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(activities.GetLatestName, mock.Anything, store.KindSnapshot).Return(store.Ref{}, nil)
+	env.OnActivity(activities.ListWorkbooksName, mock.Anything, mock.Anything).Return(
+		activities.ListWorkbooksResult{},
+		temporal.NewNonRetryableApplicationError("invalid Tableau credentials: check TABLEAU_TOKEN_SECRET", activities.ErrTypeInvalidCredentials, nil))
+
+	env.ExecuteWorkflow(JobLineageWorkflowName, JobLineageInput{DbtRunID: "run-9", ManifestLocation: "target/manifest.json"})
+
+	err := env.GetWorkflowError()
+	for _, want := range []string{"syncing Tableau before the first computation", "TABLEAU_TOKEN_SECRET"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("workflow error = %v, want it to contain %q", err, want)
+		}
+	}
+	env.AssertNotCalled(t, activities.ComputeExposuresName, mock.Anything, mock.Anything)
+	progress := queryProgress(t, env)
+	if progress.Step != StepFailed || progress.Manifest != manifestRef.Short() {
+		t.Errorf("progress = %+v, want failed with the manifest recorded", progress)
+	}
+}
