@@ -48,7 +48,9 @@
 // *Connection fields page with first (default 100), after (a cursor of the
 // same type and site) and offset, and return nodes, pageInfo and totalCount.
 // Filters (Workbook_Filter and the others) match X by equality and XWithin
-// by membership. Errors come in HTTP 200 bodies, like Tableau's.
+// by membership. Errors come in HTTP 200 bodies, like Tableau's. With
+// Settings.MaxPageSize set, a larger first is cut to it with a
+// MAX_PAGE_SIZE_EXCEEDED warning.
 //
 // The node limit (Settings.NodeLimit, DefaultNodeLimit by default) counts
 // every object in the result once: a workbook, its owner, each tag,
