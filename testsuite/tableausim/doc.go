@@ -27,6 +27,7 @@
 //	GET  /api/{v}/sites/{site-luid}/collections/{luid}/items  paged likewise
 //	POST /api/{v}/sites/{site-luid}/workbooks/{luid}/refresh
 //	POST /api/{v}/sites/{site-luid}/datasources/{luid}/refresh
+//	GET  /api/{v}/sites/{site-luid}/jobs                      refresh jobs, newest first
 //	GET  /api/{v}/sites/{site-luid}/jobs/{id}
 //	PUT  /api/{v}/sites/{site-luid}/jobs/{id}                 cancels the job
 //
