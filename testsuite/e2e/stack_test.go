@@ -59,6 +59,7 @@ func newStack(t testing.TB, cfg stackConfig) *stack {
 	if _, err := rand.Read(suffix); err != nil {
 		t.Fatal(err)
 	}
+
 	s := &stack{
 		t:             t,
 		dir:           dir,
@@ -67,6 +68,7 @@ func newStack(t testing.TB, cfg stackConfig) *stack {
 		exposuresFile: filepath.Join(dir, "out", "tableau_exposures.yml"),
 		stateDir:      filepath.Join(dir, "state"),
 	}
+
 	// The processes get a clean environment, so a developer's own
 	// TEMPORAL_* or TABLEAU_* variables never reach a test.
 	s.env = []string{
@@ -84,6 +86,7 @@ func newStack(t testing.TB, cfg stackConfig) *stack {
 		"TABLEAU_TOKEN_SECRET=" + cfg.tokenSecret,
 	}
 	s.env = append(s.env, cfg.extraEnv...)
+
 	t.Cleanup(s.stopWorkers)
 	return s
 }
