@@ -32,7 +32,7 @@
 //	PUT  /api/{v}/sites/{site-luid}/jobs/{id}                 cancels the job
 //
 // REST responses are XML unless the request's Accept header names
-// application/json; errors carry Tableau's six-digit codes in both forms
+// application/json. Errors carry Tableau's six-digit codes in both forms
 // (401000 no token, 401001 sign-in failure, 401002 invalid or expired
 // session, 404003 unknown resource or REST version, 404006 workbook and
 // 404011 data source not found, 409090 nothing to refresh, 409093 refresh

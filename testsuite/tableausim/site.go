@@ -132,9 +132,20 @@ func ParseSite(data []byte) (*Site, error) {
 	return &site, nil
 }
 
-// Validate checks what the simulator relies on: unique LUIDs, references
-// that resolve and settings with known values.
+// Validate checks what the simulator relies on: unique LUIDs and ids,
+// references that resolve and settings with known values. It returns every
+// problem found, joined.
 func (s *Site) Validate() error {
+	workbooks, errs := s.validateWorkbooks()
+	errs = append(errs, s.validateIDs()...)
+	errs = append(errs, s.validateCollections(workbooks)...)
+	errs = append(errs, s.Simulator.validate()...)
+	return errors.Join(errs...)
+}
+
+// validateWorkbooks checks workbook and published data source LUIDs and
+// returns the set of workbook LUIDs.
+func (s *Site) validateWorkbooks() (map[string]bool, []error) {
 	var errs []error
 	workbooks := map[string]bool{}
 	for i, w := range s.Workbooks {
@@ -147,6 +158,7 @@ func (s *Site) Validate() error {
 		}
 		workbooks[w.LUID] = true
 	}
+
 	published := map[string]bool{}
 	for i, d := range s.PublishedDatasources {
 		if d.LUID == "" {
@@ -158,7 +170,21 @@ func (s *Site) Validate() error {
 		}
 		published[d.LUID] = true
 	}
-	// Metadata API ids must be unique, because lists sort and page by id.
+
+	for _, w := range s.Workbooks {
+		for _, luid := range w.PublishedDatasourceLUIDs {
+			if !published[luid] {
+				errs = append(errs, fmt.Errorf("workbook %s uses published data source %s, which is not in publishedDatasources", w.LUID, luid))
+			}
+		}
+	}
+	return workbooks, errs
+}
+
+// validateIDs checks that data source ids are unique, because lists sort
+// and page by Metadata API id.
+func (s *Site) validateIDs() []error {
+	var errs []error
 	ids := map[string]string{}
 	checkID := func(id, what string) {
 		if id == "" {
@@ -178,13 +204,13 @@ func (s *Site) Validate() error {
 			checkID(d.ID, fmt.Sprintf("embedded data source %q of workbook %s", d.Name, w.LUID))
 		}
 	}
-	for _, w := range s.Workbooks {
-		for _, luid := range w.PublishedDatasourceLUIDs {
-			if !published[luid] {
-				errs = append(errs, fmt.Errorf("workbook %s uses published data source %s, which is not in publishedDatasources", w.LUID, luid))
-			}
-		}
-	}
+	return errs
+}
+
+// validateCollections checks collection LUIDs and names and that every
+// listed workbook exists.
+func (s *Site) validateCollections(workbooks map[string]bool) []error {
+	var errs []error
 	collections := map[string]bool{}
 	for i, c := range s.Collections {
 		if c.LUID == "" || c.Name == "" {
@@ -200,23 +226,28 @@ func (s *Site) Validate() error {
 			}
 		}
 	}
-	for i, t := range s.Simulator.Tokens {
+	return errs
+}
+
+func (st Settings) validate() []error {
+	var errs []error
+	for i, t := range st.Tokens {
 		if t.Name == "" || t.Secret == "" {
 			errs = append(errs, fmt.Errorf("simulator.tokens[%d] needs both name and secret", i))
 		}
 	}
-	for key, o := range s.Simulator.RefreshOutcomes {
+	for key, o := range st.RefreshOutcomes {
 		switch o {
 		case OutcomeSuccess, OutcomeFailure, OutcomeCancelled:
 		default:
 			errs = append(errs, fmt.Errorf("simulator.refreshOutcomes[%s] is %q, expected success, failure or cancelled", key, o))
 		}
 	}
-	if s.Simulator.MaxPageSize < 0 {
-		errs = append(errs, fmt.Errorf("simulator.maxPageSize is %d, expected a positive number or 0 for no cap", s.Simulator.MaxPageSize))
+	if st.MaxPageSize < 0 {
+		errs = append(errs, fmt.Errorf("simulator.maxPageSize is %d, expected a positive number or 0 for no cap", st.MaxPageSize))
 	}
-	if s.Simulator.NodeLimit < 0 {
-		errs = append(errs, fmt.Errorf("simulator.nodeLimit is %d, expected a positive number or 0 for the default", s.Simulator.NodeLimit))
+	if st.NodeLimit < 0 {
+		errs = append(errs, fmt.Errorf("simulator.nodeLimit is %d, expected a positive number or 0 for the default", st.NodeLimit))
 	}
-	return errors.Join(errs...)
+	return errs
 }
