@@ -62,10 +62,15 @@ func currentSelection(ctx context.Context, conn *connection) (tableau.Selection,
 }
 
 // startSync starts a collection sync and, unless noWait, waits for it and
-// prints its summary. trigger names who started it, for the workflow ID.
+// prints its summary. trigger names who started it: "manual" syncs started
+// in the same second share one workflow, and any other trigger gets an ID
+// of its own, so a changed selection never joins a sync of the old one.
 func startSync(ctx context.Context, conn *connection, selection tableau.Selection, trigger string, noWait bool, timeout time.Duration, stdout, stderr io.Writer) int {
 	in := syncInput{Selection: selection}
 	opts := workflows.CollectionSyncStartOptions(conn.env.TaskQueue, in, time.Now())
+	if trigger != "manual" {
+		opts.ID += "-" + trigger
+	}
 	run, err := conn.client.ExecuteWorkflow(ctx, opts, collectionSyncWorkflow, in)
 	if err != nil {
 		fmt.Fprintf(stderr, "starter sync: starting %s: %v\n", collectionSyncWorkflow, err)
