@@ -6,7 +6,8 @@
 // file may be plain or gzip-compressed, detected by the gzip magic bytes.
 // Only the fields in Manifest and RunResults are kept. From a manifest these are the
 // models, seeds and snapshots (also the disabled ones), the sources and the
-// exposures. Everything else, such as SQL, columns, docs, macros, tests and
+// exposures. Each unique ID is in Nodes or Sources once, the enabled node
+// winning over disabled copies of it, which go to DisabledVariants. Everything else, such as SQL, columns, docs, macros, tests and
 // the parent and child maps, is skipped while streaming, so memory stays a
 // small fraction of the file size. BENCHMARKS.md has the measured figures.
 //

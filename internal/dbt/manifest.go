@@ -27,8 +27,12 @@ func ReadManifestFile(path string) (*Manifest, error) {
 // fraction of the file size.
 //
 // Nodes and sources are returned in file order. dbt writes the disabled
-// section after nodes and sources, so disabled ones come last. Errors about the content match
-// ErrInvalidArtifact and are *ArtifactError values.
+// section after nodes and sources, so disabled ones come last. Each unique
+// ID is in Nodes (or Sources) once: an enabled node wins over disabled
+// copies of the same unique ID, and otherwise the first disabled copy
+// does. The other copies go to DisabledVariants and DisabledSourceVariants.
+// Errors about the content match ErrInvalidArtifact and are *ArtifactError
+// values.
 func ReadManifest(r io.Reader, name string) (*Manifest, error) {
 	plain, err := decompress(r, name, expectedManifest)
 	if err != nil {
@@ -44,7 +48,59 @@ func ReadManifest(r io.Reader, name string) (*Manifest, error) {
 		return nil, artifactError(err, name, expectedManifest, mr.seen)
 	}
 	mr.inferProjectName()
+	if mr.disabledCount > 0 {
+		mr.m.Nodes, mr.m.DisabledVariants = splitVariants(mr.m.Nodes, func(n *Node) (string, bool) { return n.UniqueID, n.Enabled })
+		mr.m.Sources, mr.m.DisabledSourceVariants = splitVariants(mr.m.Sources, func(s *Source) (string, bool) { return s.UniqueID, s.Enabled })
+	}
 	return mr.m, nil
+}
+
+// splitVariants keeps one element per unique ID in list, the enabled one if
+// any and else the first, in their order, and returns the others apart.
+// Only disabled elements can share a unique ID with another, because the
+// nodes and sources sections are objects keyed by it, so only their IDs
+// are tracked: a manifest has few of them.
+func splitVariants[T any](list []T, key func(*T) (string, bool)) (kept, variants []T) {
+	// winner maps the unique ID of each disabled element to the index of
+	// the element kept for that ID.
+	winner := map[string]int{}
+	for i := range list {
+		if id, enabled := key(&list[i]); !enabled {
+			if _, seen := winner[id]; !seen {
+				winner[id] = i
+			}
+		}
+	}
+	if len(winner) == 0 {
+		return list, nil
+	}
+	repeated := false
+	for i := range list {
+		id, enabled := key(&list[i])
+		j, tracked := winner[id]
+		switch {
+		case !tracked || j == i:
+		case enabled:
+			winner[id] = i
+			repeated = true
+		default:
+			repeated = true
+		}
+	}
+	if !repeated {
+		return list, nil
+	}
+
+	kept = make([]T, 0, len(list))
+	for i := range list {
+		id, _ := key(&list[i])
+		if j, tracked := winner[id]; !tracked || j == i {
+			kept = append(kept, list[i])
+		} else {
+			variants = append(variants, list[i])
+		}
+	}
+	return kept, variants
 }
 
 type manifestReader struct {
@@ -61,6 +117,9 @@ type manifestReader struct {
 
 	intern  map[string]string
 	scratch nodeScratch
+	// disabledCount counts the nodes and sources read from the disabled
+	// section. Only those can repeat a unique ID.
+	disabledCount int
 }
 
 func (mr *manifestReader) read() error {
@@ -313,6 +372,7 @@ func (mr *manifestReader) node(id string, disabled bool) error {
 	}
 	if disabled {
 		ns.enabled = false
+		mr.disabledCount++
 	}
 
 	switch ns.resourceType {

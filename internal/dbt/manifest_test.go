@@ -344,3 +344,74 @@ func TestProjectNameInferred(t *testing.T) {
 		})
 	}
 }
+
+// TestReadManifestDisabledCopies checks that an enabled node keeps its
+// place in Nodes when the disabled section repeats its unique ID (one copy
+// per configuration that disables it), whichever section comes first, and
+// that the copies are kept apart in DisabledVariants.
+func TestReadManifestDisabledCopies(t *testing.T) {
+	const (
+		metadata = `"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json", "dbt_version": "1.8.6", "project_name": "p", "adapter_type": "postgres"}`
+		nodes    = `"nodes": {
+			"model.p.stg": {"resource_type": "model", "name": "stg", "package_name": "p", "database": "db", "schema": "public", "alias": "stg", "config": {"materialized": "view"}, "depends_on": {"nodes": []}},
+			"model.p.orders": {"resource_type": "model", "name": "orders", "package_name": "p", "database": "db", "schema": "public", "alias": "orders", "config": {"materialized": "table"}, "depends_on": {"nodes": ["model.p.stg"]}}}`
+		sources = `"sources": {
+			"source.p.raw.events": {"resource_type": "source", "name": "events", "source_name": "raw", "package_name": "p", "database": "db", "schema": "raw", "identifier": "events", "config": {"enabled": true}}}`
+		disabled = `"disabled": {
+			"model.p.orders": [
+				{"resource_type": "model", "name": "orders", "package_name": "p", "database": "db", "schema": "archive", "alias": "orders", "config": {"enabled": false, "materialized": "table"}, "depends_on": {"nodes": []}},
+				{"resource_type": "model", "name": "orders", "package_name": "p", "database": "db", "schema": "dev", "alias": "orders", "config": {"enabled": false, "materialized": "table"}, "depends_on": {"nodes": []}}],
+			"model.p.old": [
+				{"resource_type": "model", "name": "old", "package_name": "p", "database": "db", "schema": "public", "alias": "old", "config": {"enabled": false}},
+				{"resource_type": "model", "name": "old", "package_name": "p", "database": "db", "schema": "dev", "alias": "old", "config": {"enabled": false}}],
+			"source.p.raw.events": [
+				{"resource_type": "source", "name": "events", "source_name": "raw", "package_name": "p", "database": "db", "schema": "raw_dev", "identifier": "events", "config": {"enabled": false}}]}`
+	)
+	orders := dbt.Node{UniqueID: "model.p.orders", ResourceType: "model", Name: "orders", PackageName: "p", Database: "db", Schema: "public", Alias: "orders",
+		Materialized: "table", Enabled: true, DependsOn: []string{"model.p.stg"}}
+	copyOf := func(id, name, schema string) dbt.Node {
+		return dbt.Node{UniqueID: id, ResourceType: "model", Name: name, PackageName: "p", Database: "db", Schema: schema, Alias: name, Materialized: "table"}
+	}
+	oldPublic, oldDev := copyOf("model.p.old", "old", "public"), copyOf("model.p.old", "old", "dev")
+	oldPublic.Materialized, oldDev.Materialized = "", ""
+	eventsDev := dbt.Source{UniqueID: "source.p.raw.events", SourceName: "raw", Name: "events", PackageName: "p", Database: "db", Schema: "raw_dev", Identifier: "events"}
+
+	tests := []struct {
+		name     string
+		sections []string
+	}{
+		{"disabled last", []string{metadata, nodes, sources, disabled}},
+		{"disabled first", []string{metadata, disabled, sources, nodes}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := dbt.ReadManifest(strings.NewReader("{"+strings.Join(tt.sections, ",\n")+"}"), "manifest.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := map[string]int{}
+			for _, n := range m.Nodes {
+				ids[n.UniqueID]++
+			}
+			if diff := cmp.Diff(map[string]int{"model.p.stg": 1, "model.p.orders": 1, "model.p.old": 1}, ids); diff != "" {
+				t.Errorf("unique IDs in Nodes (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(&orders, findNode(m, "model.p.orders", true)); diff != "" {
+				t.Errorf("enabled orders (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(&oldPublic, findNode(m, "model.p.old", false)); diff != "" {
+				t.Errorf("first disabled copy of old (-want +got):\n%s", diff)
+			}
+			wantVariants := []dbt.Node{copyOf("model.p.orders", "orders", "archive"), copyOf("model.p.orders", "orders", "dev"), oldDev}
+			if diff := cmp.Diff(wantVariants, m.DisabledVariants); diff != "" {
+				t.Errorf("DisabledVariants (-want +got):\n%s", diff)
+			}
+			if len(m.Sources) != 1 || !m.Sources[0].Enabled {
+				t.Errorf("Sources = %+v, want the enabled source only", m.Sources)
+			}
+			if diff := cmp.Diff([]dbt.Source{eventsDev}, m.DisabledSourceVariants); diff != "" {
+				t.Errorf("DisabledSourceVariants (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -15,10 +15,21 @@ type Manifest struct {
 	InvocationID string
 
 	// Nodes holds the models, seeds and snapshots, including ephemeral and
-	// disabled ones, which never match a table.
+	// disabled ones, which never match a table. Each unique ID appears once:
+	// when the manifest has an enabled node and disabled copies under the
+	// same unique ID, the enabled node is the one here.
 	Nodes     []Node
 	Sources   []Source
 	Exposures []Exposure
+
+	// DisabledVariants holds the disabled copies of nodes whose unique ID
+	// is already in Nodes. The manifest's disabled section keeps one copy
+	// per configuration that disables a node (a per-target variant, say),
+	// and these can name other relations. They are only for explaining why
+	// a table matches nothing, never for refs or the dependency graph.
+	DisabledVariants []Node `json:",omitempty"`
+	// DisabledSourceVariants is DisabledVariants for sources.
+	DisabledSourceVariants []Source `json:",omitempty"`
 }
 
 // Resource types of the nodes lineage reads.

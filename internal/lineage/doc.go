@@ -21,7 +21,11 @@
 // candidates. A table without schema matches nothing and lists the
 // relations of that name as candidates. Ephemeral and disabled nodes and
 // disabled sources never match, but a table that matches nothing else and
-// names one of them is reported as ephemeral or disabled.
+// names one of them is reported as ephemeral or disabled. A disabled copy
+// of an enabled node (the manifest's disabled section keeps one per
+// configuration that disables it, under the same unique ID) never replaces
+// the enabled node, in matching or in the dependency graph. It only
+// explains a table at its own relation that no enabled node is.
 //
 // Custom SQL uses the tables Tableau parsed from it. Where Tableau parsed
 // none, ExtractTables reads the query. A query it cannot read, or in which

@@ -1,6 +1,7 @@
 package lineage
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -326,6 +327,70 @@ func TestGoldenStaleJaffleShop(t *testing.T) {
 		},
 	}}
 	if diff := cmp.Diff(want, FindStale(m, snap, Compute(m, snap, Options{}), rr)); diff != "" {
+		t.Errorf("FindStale (-want +got):\n%s", diff)
+	}
+}
+
+// TestGoldenDisabledCopy reads the dbt-metabase manifest with a disabled
+// copy of the orders model under the same unique ID (as a per-target
+// variant in the disabled section, with another schema and no
+// dependencies). The enabled model must still match and keep its place in
+// the dependency graph, and the copy only explains why its own relation
+// matches nothing.
+func TestGoldenDisabledCopy(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "manifests", "dbt-metabase_manifest-v12.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(data, &raw); err != nil {
+		t.Fatal(err)
+	}
+	orders := raw["nodes"].(map[string]any)["model.sandbox.orders"].(map[string]any)
+	variant := map[string]any{}
+	for k, v := range orders {
+		variant[k] = v
+	}
+	variant["schema"] = "archive"
+	variant["relation_name"] = `"dbtmetabase"."archive"."orders"`
+	variant["config"] = map[string]any{"enabled": false, "materialized": "table"}
+	variant["depends_on"] = map[string]any{"macros": []any{}, "nodes": []any{}}
+	raw["disabled"] = map[string]any{"model.sandbox.orders": []any{variant}}
+	edited, err := json.Marshal(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := dbt.ReadManifest(bytes.NewReader(edited), "dbt-metabase with a disabled copy")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	refreshed := time.Date(2026, 8, 10, 7, 0, 0, 0, time.UTC)
+	snap := &tableau.Snapshot{Workbooks: []tableau.Workbook{{LUID: "w", EmbeddedDatasources: []tableau.EmbeddedDatasource{{
+		ID: "e1", Name: "Orders", HasExtracts: true, ExtractLastRefreshTime: &refreshed,
+		UpstreamTables: []tableau.Table{table("dbtmetabase", "public", "orders"), table("dbtmetabase", "archive", "orders")},
+	}}}}}
+	res := Compute(m, snap, Options{})
+	wantUnmatched := []UnmatchedTable{{
+		WorkbookLUID: "w", TableRef: TableRef{Datasource: "Orders", DatasourceID: "e1", Table: "dbtmetabase.archive.orders"},
+		Reason: ReasonDisabled, Candidates: []string{"model.sandbox.orders"},
+	}}
+	if diff := cmp.Diff(wantUnmatched, res.Unmatched); diff != "" {
+		t.Errorf("Unmatched (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"model.sandbox.orders"}, res.Workbooks[0].DependsOn); diff != "" {
+		t.Errorf("DependsOn (-want +got):\n%s", diff)
+	}
+
+	rr := &dbt.RunResults{Command: "build", Results: []dbt.RunResult{
+		{UniqueID: "model.sandbox.stg_orders", Status: "success", CompletedAt: refreshed.Add(30 * time.Minute)},
+		{UniqueID: "model.sandbox.orders", Status: "success", CompletedAt: refreshed.Add(31 * time.Minute)},
+	}}
+	want := StaleReport{Command: "build", Extracts: []StaleExtract{{
+		ExtractRef: ExtractRef{LUID: "w", Name: "Orders", DatasourceID: "e1"}, LastRefresh: &refreshed, Exposures: []string{"w"},
+		Models: []string{"model.sandbox.orders", "model.sandbox.stg_orders"}, RebuiltAt: refreshed.Add(31 * time.Minute),
+	}}}
+	if diff := cmp.Diff(want, FindStale(m, snap, res, rr)); diff != "" {
 		t.Errorf("FindStale (-want +got):\n%s", diff)
 	}
 }

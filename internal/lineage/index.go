@@ -75,29 +75,14 @@ func NewIndex(m *dbt.Manifest, opts Options) *Index {
 	ix := &Index{dialect: dialectFor(adapter)}
 	ix.keys = newKeyer(ix.dialect.keyCase)
 	if m != nil {
-		ix.entries = make([]entry, 0, len(m.Nodes)+len(m.Sources))
-	}
-
-	if m != nil {
-		for i := range m.Nodes {
-			n := &m.Nodes[i]
-			switch n.ResourceType {
-			case dbt.ResourceModel, dbt.ResourceSeed, dbt.ResourceSnapshot:
-			default:
-				continue
-			}
-			table := cmp.Or(n.Alias, n.Name)
-			e := ix.newEntry(n.UniqueID, [3]string{n.Database, n.Schema, table}, n.RelationName, n.Quoting)
-			e.disabled, e.hasRelation = !n.Enabled, n.HasRelation()
-			ix.entries = append(ix.entries, e)
-		}
-		for i := range m.Sources {
-			s := &m.Sources[i]
-			table := cmp.Or(s.Identifier, s.Name)
-			e := ix.newEntry(s.UniqueID, [3]string{s.Database, s.Schema, table}, s.RelationName, s.Quoting)
-			e.disabled, e.hasRelation = !s.Enabled, s.Enabled
-			ix.entries = append(ix.entries, e)
-		}
+		ix.entries = make([]entry, 0, len(m.Nodes)+len(m.Sources)+len(m.DisabledVariants)+len(m.DisabledSourceVariants))
+		// Disabled variants of enabled nodes are indexed like disabled
+		// nodes: they never match and only explain why a table at their
+		// relation matches nothing, when no enabled node is that relation.
+		ix.addNodes(m.Nodes)
+		ix.addNodes(m.DisabledVariants)
+		ix.addSources(m.Sources)
+		ix.addSources(m.DisabledSourceVariants)
 	}
 	slices.SortFunc(ix.entries, func(a, b entry) int { return strings.Compare(a.uniqueID, b.uniqueID) })
 
@@ -113,6 +98,31 @@ func NewIndex(m *dbt.Manifest, opts Options) *Index {
 		ix.link(e)
 	}
 	return ix
+}
+
+func (ix *Index) addNodes(nodes []dbt.Node) {
+	for i := range nodes {
+		n := &nodes[i]
+		switch n.ResourceType {
+		case dbt.ResourceModel, dbt.ResourceSeed, dbt.ResourceSnapshot:
+		default:
+			continue
+		}
+		table := cmp.Or(n.Alias, n.Name)
+		e := ix.newEntry(n.UniqueID, [3]string{n.Database, n.Schema, table}, n.RelationName, n.Quoting)
+		e.disabled, e.hasRelation = !n.Enabled, n.HasRelation()
+		ix.entries = append(ix.entries, e)
+	}
+}
+
+func (ix *Index) addSources(sources []dbt.Source) {
+	for i := range sources {
+		s := &sources[i]
+		table := cmp.Or(s.Identifier, s.Name)
+		e := ix.newEntry(s.UniqueID, [3]string{s.Database, s.Schema, table}, s.RelationName, s.Quoting)
+		e.disabled, e.hasRelation = !s.Enabled, s.Enabled
+		ix.entries = append(ix.entries, e)
+	}
 }
 
 func (ix *Index) newEntry(uniqueID string, names [3]string, relationName string, q dbt.Quoting) entry {

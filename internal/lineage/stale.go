@@ -53,10 +53,7 @@ func FindStale(m *dbt.Manifest, snap *tableau.Snapshot, res *Result, rr *dbt.Run
 		res = Compute(m, snap, Options{})
 	}
 
-	nodes := make(map[string]*dbt.Node, len(m.Nodes))
-	for i := range m.Nodes {
-		nodes[m.Nodes[i].UniqueID] = &m.Nodes[i]
-	}
+	nodes := nodesByID(m)
 	rebuilt, ignored := readRun(rr, nodes)
 	g := &upstreamGraph{nodes: nodes, rebuilt: rebuilt, ignored: ignored, summaries: map[string]*upstreamSummary{}}
 
@@ -142,6 +139,22 @@ func commandBuilds(which string) (bool, string) {
 		name = n
 	}
 	return false, "run results ignored: they were written by dbt " + name + ", which rebuilds no table; only dbt run, build, seed, snapshot and retry make extracts stale"
+}
+
+// nodesByID maps unique IDs to nodes. A disabled node never replaces an
+// enabled one of the same unique ID: the manifest's disabled section can
+// repeat an enabled node's unique ID with an empty depends_on, and the
+// dependency graph is the enabled node's.
+func nodesByID(m *dbt.Manifest) map[string]*dbt.Node {
+	nodes := make(map[string]*dbt.Node, len(m.Nodes))
+	for i := range m.Nodes {
+		n := &m.Nodes[i]
+		if prev, ok := nodes[n.UniqueID]; ok && prev.Enabled && !n.Enabled {
+			continue
+		}
+		nodes[n.UniqueID] = n
+	}
+	return nodes
 }
 
 // readRun returns the completion time of each model, seed and snapshot

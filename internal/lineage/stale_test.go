@@ -253,3 +253,29 @@ func TestFindStaleCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestFindStaleDisabledCopy checks that a disabled copy of a node, listed
+// in Nodes after the enabled node with the same unique ID, does not replace
+// the enabled node's dependencies.
+func TestFindStaleDisabledCopy(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 6, 0, 0, 0, time.UTC)
+	m := &dbt.Manifest{AdapterType: "postgres", Nodes: []dbt.Node{
+		node("model.p.stg", "db", "s", "stg"),
+		node("model.p.mart", "db", "s", "mart", dependsOn("model.p.stg")),
+		node("model.p.mart", "db", "archive", "mart", disabled),
+	}}
+	snap := &tableau.Snapshot{Workbooks: []tableau.Workbook{{LUID: "w", EmbeddedDatasources: []tableau.EmbeddedDatasource{
+		{ID: "d", Name: "D", HasExtracts: true, ExtractLastRefreshTime: &t0, UpstreamTables: []tableau.Table{table("db", "s", "mart")}},
+	}}}}
+	rr := &dbt.RunResults{Command: "build", Results: []dbt.RunResult{
+		{UniqueID: "model.p.stg", Status: "success", CompletedAt: t0.Add(time.Minute)},
+		{UniqueID: "model.p.mart", Status: "success", CompletedAt: t0.Add(2 * time.Minute)},
+	}}
+	want := StaleReport{Command: "build", Extracts: []StaleExtract{{
+		ExtractRef: ExtractRef{LUID: "w", Name: "D", DatasourceID: "d"}, LastRefresh: &t0, Exposures: []string{"w"},
+		Models: []string{"model.p.mart", "model.p.stg"}, RebuiltAt: t0.Add(2 * time.Minute),
+	}}}
+	if diff := cmp.Diff(want, FindStale(m, snap, nil, rr)); diff != "" {
+		t.Errorf("FindStale (-want +got):\n%s", diff)
+	}
+}
