@@ -43,6 +43,7 @@ func (a *Activities) FindStaleExtracts(ctx context.Context, in FindStaleInput) (
 		Disabled: !bool(a.Settings.Refresh),
 		Stale:    len(extracts),
 		Ignored:  len(stale.Ignored),
+		Note:     stale.CommandNote,
 	}
 	var requests []RefreshRequest
 	for i := range extracts {
@@ -60,6 +61,8 @@ func (a *Activities) FindStaleExtracts(ctx context.Context, in FindStaleInput) (
 		DbtRunID:       in.DbtRunID,
 		RefreshEnabled: !res.Disabled,
 		MinInterval:    a.Settings.RefreshMinInterval.String(),
+		Command:        stale.Command,
+		Note:           stale.CommandNote,
 		Extracts:       extracts,
 		Ignored:        stale.Ignored,
 	}
@@ -77,7 +80,8 @@ func (a *Activities) FindStaleExtracts(ctx context.Context, in FindStaleInput) (
 	}
 
 	logger.Info("stale extracts found", "dbt_run_id", in.DbtRunID, "stale", res.Stale, "out_of_scope", res.OutOfScope,
-		"ignored_results", res.Ignored, "refresh_disabled", res.Disabled, "report_path", res.ReportPath)
+		"ignored_results", res.Ignored, "dbt_command", stale.Command, "note", res.Note,
+		"refresh_disabled", res.Disabled, "report_path", res.ReportPath)
 	return res, nil
 }
 
@@ -89,11 +93,15 @@ func StalePath(exposuresPath string) string {
 
 // StaleReport is the JSON form of the stale extracts file.
 type StaleReport struct {
-	DbtRunID       string                  `json:"dbtRunId"`
-	RefreshEnabled bool                    `json:"refreshEnabled"`
-	MinInterval    string                  `json:"minInterval"`
-	Extracts       []StaleExtractEntry     `json:"extracts"`
-	Ignored        []lineage.IgnoredResult `json:"ignored,omitempty"`
+	DbtRunID       string `json:"dbtRunId"`
+	RefreshEnabled bool   `json:"refreshEnabled"`
+	MinInterval    string `json:"minInterval"`
+	// Command is the dbt command that wrote the run results; Note says why
+	// they were ignored, or that they were read as a dbt build.
+	Command  string                  `json:"dbtCommand,omitempty"`
+	Note     string                  `json:"note,omitempty"`
+	Extracts []StaleExtractEntry     `json:"extracts"`
+	Ignored  []lineage.IgnoredResult `json:"ignored,omitempty"`
 }
 
 // StaleExtractEntry is one stale extract: what it serves, which models made

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,7 +57,7 @@ func newRefreshFixture(t *testing.T, runResults []byte) refreshFixture {
 		return ref
 	}
 	if runResults == nil {
-		runResults = readFile(t, refreshRunResultsPath)
+		runResults = buildRunResults(t, "")
 	}
 	return refreshFixture{
 		store: st,
@@ -85,14 +86,17 @@ func readFile(t *testing.T, path string) []byte {
 	return data
 }
 
-// withStatus returns the fixture's run results with the given nodes set to
-// status, as dbt writes them when a model errors or is skipped.
-func withStatus(t *testing.T, status string, uniqueIDs ...string) []byte {
+// buildRunResults returns the fixture's run results as dbt build would
+// write them, with the given nodes set to status, as when a model errors or
+// is skipped. The fixture itself was written by dbt docs generate, whose
+// results rebuild nothing.
+func buildRunResults(t *testing.T, status string, uniqueIDs ...string) []byte {
 	t.Helper()
 	var doc map[string]any
 	if err := json.Unmarshal(readFile(t, refreshRunResultsPath), &doc); err != nil {
 		t.Fatalf("decoding run results: %v", err)
 	}
+	doc["args"].(map[string]any)["which"] = "build"
 	for _, r := range doc["results"].([]any) {
 		r := r.(map[string]any)
 		if slices.Contains(uniqueIDs, r["unique_id"].(string)) {
@@ -175,6 +179,7 @@ func TestFindStaleExtracts(t *testing.T) {
 		wantStale  int
 		wantOut    int
 		disabled   bool
+		wantNote   string // substring of the note
 	}{
 		{
 			name:      "stale and not stale",
@@ -184,10 +189,15 @@ func TestFindStaleExtracts(t *testing.T) {
 		{
 			name: "errored models make nothing stale",
 			runResults: func(t *testing.T) []byte {
-				return withStatus(t, "error", "model.jaffle_shop.supplies", "model.jaffle_shop.stg_supplies")
+				return buildRunResults(t, "error", "model.jaffle_shop.supplies", "model.jaffle_shop.stg_supplies")
 			},
 			want:      []refreshKey{ordersKey},
 			wantStale: 1,
+		},
+		{
+			name:       "docs generate results make nothing stale",
+			runResults: func(t *testing.T) []byte { return readFile(t, refreshRunResultsPath) },
+			wantNote:   "dbt docs generate",
 		},
 		{
 			name:      "limited to a project",
@@ -237,6 +247,9 @@ func TestFindStaleExtracts(t *testing.T) {
 			}
 			if got.Disabled != tt.disabled {
 				t.Errorf("Disabled = %v, want %v", got.Disabled, tt.disabled)
+			}
+			if (tt.wantNote == "") != (got.Note == "") || !strings.Contains(got.Note, tt.wantNote) {
+				t.Errorf("Note = %q, want one containing %q", got.Note, tt.wantNote)
 			}
 			for _, r := range requests {
 				if r.DbtRunID != "run-42" || r.MinInterval != 24*time.Hour || len(r.Models) == 0 || r.LastRefresh == nil {

@@ -64,6 +64,10 @@ type FindStaleResult struct {
 	// Ignored counts the run results (errored or skipped nodes) that made
 	// nothing stale.
 	Ignored int
+	// Note explains why the whole run results were ignored (a command such
+	// as dbt docs generate rebuilds no table), or that they were read as a
+	// dbt build because they do not name their command.
+	Note string `json:",omitempty"`
 	// ReportPath is the file the stale list was written to.
 	ReportPath string
 	// Requests names the refresh requests in the store: a JSON list of

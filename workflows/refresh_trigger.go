@@ -29,8 +29,10 @@ type RefreshTriggerResult struct {
 	Stale      int
 	OutOfScope int `json:",omitempty"`
 	// Ignored counts errored or skipped run results, which made nothing
-	// stale.
-	Ignored int `json:",omitempty"`
+	// stale. Note explains why the whole run results were ignored, such as
+	// results written by dbt docs generate.
+	Ignored int    `json:",omitempty"`
+	Note    string `json:",omitempty"`
 	// Started counts the refresh workflows started or attached to;
 	// Refreshes lists the IDs of the first activities.MaxListedRefreshes.
 	Started   int      `json:",omitempty"`
@@ -91,6 +93,7 @@ func startStaleRefreshes(ctx workflow.Context, in RefreshTrigger) (RefreshTrigge
 		Stale:      found.Stale,
 		OutOfScope: found.OutOfScope,
 		Ignored:    found.Ignored,
+		Note:       found.Note,
 		ReportPath: found.ReportPath,
 	}
 	logger.Info("stale extracts found", "dbt_run_id", in.DbtRunID, "stale", found.Stale,

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,6 +54,7 @@ func TestStartStaleRefreshes(t *testing.T) {
 		refreshOff bool
 		noResults  bool
 		want       RefreshTriggerResult
+		wantNote   string // substring of the result's note
 		wantStarts []triggerRequest
 	}{
 		{
@@ -75,6 +77,12 @@ func TestStartStaleRefreshes(t *testing.T) {
 			want:       RefreshTriggerResult{Ignored: 19},
 		},
 		{
+			name:       "nothing stale after dbt docs generate",
+			runResults: func(t *testing.T) []byte { return refreshFixture(t, triggerRunResults) },
+			want:       RefreshTriggerResult{},
+			wantNote:   "dbt docs generate",
+		},
+		{
 			name:       "refresh switched off",
 			refreshOff: true,
 			want:       RefreshTriggerResult{Disabled: true, Stale: 2},
@@ -92,7 +100,7 @@ func TestStartStaleRefreshes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			runResults := refreshFixture(t, triggerRunResults)
+			runResults := everyResultStatus(t, "")
 			if tt.runResults != nil {
 				runResults = tt.runResults(t)
 			}
@@ -142,6 +150,10 @@ func TestStartStaleRefreshes(t *testing.T) {
 			if err := env.GetWorkflowResult(&got); err != nil {
 				t.Fatal(err)
 			}
+			if (tt.wantNote == "") != (got.Note == "") || !strings.Contains(got.Note, tt.wantNote) {
+				t.Errorf("Note = %q, want one containing %q", got.Note, tt.wantNote)
+			}
+			got.Note = ""
 			want := tt.want
 			if !tt.noResults {
 				want.ReportPath = acts.Settings.ExposuresPath + ".stale.json"
@@ -174,16 +186,21 @@ func putRefreshFixture(t *testing.T, st store.Store, kind string, data []byte) s
 	return ref
 }
 
-// everyResultStatus returns the fixture run results with every node's
-// status set to status.
+// everyResultStatus returns the fixture run results as dbt build would
+// write them, with every node's status set to status unless it is empty.
+// The fixture itself was written by dbt docs generate, whose results
+// rebuild nothing.
 func everyResultStatus(t *testing.T, status string) []byte {
 	t.Helper()
 	var doc map[string]any
 	if err := json.Unmarshal(refreshFixture(t, triggerRunResults), &doc); err != nil {
 		t.Fatal(err)
 	}
+	doc["args"].(map[string]any)["which"] = "build"
 	for _, r := range doc["results"].([]any) {
-		r.(map[string]any)["status"] = status
+		if status != "" {
+			r.(map[string]any)["status"] = status
+		}
 	}
 	data, err := json.Marshal(doc)
 	if err != nil {
