@@ -96,7 +96,7 @@ type StaleReport struct {
 	DbtRunID       string `json:"dbtRunId"`
 	RefreshEnabled bool   `json:"refreshEnabled"`
 	MinInterval    string `json:"minInterval"`
-	// Command is the dbt command that wrote the run results; Note says why
+	// Command is the dbt command that wrote the run results; Note explains why
 	// they were ignored, or that they were read as a dbt build.
 	Command  string                  `json:"dbtCommand,omitempty"`
 	Note     string                  `json:"note,omitempty"`
