@@ -80,6 +80,19 @@
 // with extracts (refreshed through its workbook) or a published data source
 // with extracts (one extract whatever the number of workbooks using it).
 //
+// A node N rebuilt in the run after an extract's last refresh makes the
+// extract stale when the extract's data source reads a node R and there
+// is a path from N down to R in the dbt graph on which every node after N,
+// R included, either was itself rebuilt successfully in the run or holds
+// no data of its own. Views and ephemeral models hold no data of their
+// own, because their rows are computed when they are queried. A table,
+// incremental model, seed or snapshot that was skipped, errored or not
+// selected still holds the rows it had before, so it breaks the chain: an
+// extract reading a skipped table is not stale even when a model upstream
+// of that table was rebuilt, and the skipped table is listed as ignored
+// with the workbooks it serves. N may be R itself. Materialized views and
+// similar relations that refresh on their own count as holding data.
+//
 // Only the run results of dbt run, build, seed, snapshot and retry count,
 // as the command in their args.which says. Other commands (docs generate,
 // compile, test, list, show, parse, run-operation) report the models they

@@ -20,11 +20,14 @@ var rebuiltStatuses = map[string]bool{"success": true, "partial success": true}
 var ignoredStatuses = map[string]bool{"error": true, "runtime error": true, "skipped": true}
 
 // FindStale returns the extracts that the dbt run made stale: those whose
-// data source reads a node that, itself or through the dbt graph upstream
-// of it, is a model, seed or snapshot that completed successfully after
-// the extract's last refresh. An extract never refreshed is stale as soon
-// as anything upstream of it was rebuilt. Live connections have no extract
-// and are never stale.
+// data source reads a node R such that a model, seed or snapshot N that
+// completed successfully after the extract's last refresh is R itself, or
+// is upstream of R on a path where every node after N, R included, was
+// rebuilt in the run or is a view or ephemeral model. A table or
+// incremental model that was skipped, errored or not run keeps its old
+// rows, so it stops the chain. An extract never refreshed is stale as soon
+// as such an N exists. Live connections have no extract and are never
+// stale.
 //
 // Only the tables of the extract's own data source count: a model read by
 // a live data source of the same workbook makes no extract stale. Nodes
@@ -74,7 +77,7 @@ func FindStale(m *dbt.Manifest, snap *tableau.Snapshot, res *Result, rr *dbt.Run
 		}
 
 		if hasIgnored {
-			g.walk(x.reads, func(sum *upstreamSummary) bool { return sum.hasIgnored }, func(id string) {
+			g.walk(x.reads, func(sum *upstreamSummary) bool { return sum.hasIgnored }, nil, func(id string) {
 				if _, ok := ignored[id]; ok {
 					ignoredExposures[id] = append(ignoredExposures[id], x.exposures...)
 				}
@@ -85,7 +88,7 @@ func FindStale(m *dbt.Manifest, snap *tableau.Snapshot, res *Result, rr *dbt.Run
 		}
 
 		var models []string
-		g.walk(x.reads, func(sum *upstreamSummary) bool { return newer(sum.latest) }, func(id string) {
+		g.walk(x.reads, func(sum *upstreamSummary) bool { return newer(sum.latest) }, g.carries, func(id string) {
 			if newer(rebuilt[id]) {
 				models = append(models, id)
 			}
@@ -281,14 +284,32 @@ type upstreamGraph struct {
 	summaries map[string]*upstreamSummary
 }
 
-// upstreamSummary is what the run did to a node and everything upstream
+// upstreamSummary is what the run did to a node and to the nodes upstream
 // of it.
 type upstreamSummary struct {
-	// latest is the latest completion of a rebuilt node among them, zero
-	// when none was rebuilt.
+	// latest is the latest completion among the rebuilt nodes whose new
+	// data reaches this node: the node itself if it was rebuilt, and the
+	// rebuilt nodes upstream from which every node of some path down to
+	// it carries data (see carries). It is zero when there is none.
 	latest time.Time
-	// hasIgnored is true when one of them errored or was skipped.
+	// hasIgnored is true when the node or any node upstream of it errored
+	// or was skipped, whatever lies between.
 	hasIgnored bool
+}
+
+// carries reports whether new data upstream of a node reaches the tables
+// downstream of it: the node was rebuilt in the run, or it holds no data of
+// its own. A view or an ephemeral model computes its rows from its parents
+// whenever it is queried. A table, incremental model, seed or snapshot
+// that the run did not rebuild (skipped, errored or not selected) still
+// holds what it held before, so it stops the chain. A node missing from
+// the manifest counts as holding data.
+func (g *upstreamGraph) carries(id string) bool {
+	if _, ok := g.rebuilt[id]; ok {
+		return true
+	}
+	n, ok := g.nodes[id]
+	return ok && (n.Materialized == "view" || n.Materialized == "ephemeral")
 }
 
 // summary returns a node's upstream summary, computing each node's once,
@@ -304,9 +325,10 @@ func (g *upstreamGraph) summary(id string) *upstreamSummary {
 	sum.latest = g.rebuilt[id]
 	_, sum.hasIgnored = g.ignored[id]
 	if n, ok := g.nodes[id]; ok {
+		carries := g.carries(id)
 		for _, parent := range n.DependsOn {
 			p := g.summary(parent)
-			if p.latest.After(sum.latest) {
+			if carries && p.latest.After(sum.latest) {
 				sum.latest = p.latest
 			}
 			sum.hasIgnored = sum.hasIgnored || p.hasIgnored
@@ -316,9 +338,10 @@ func (g *upstreamGraph) summary(id string) *upstreamSummary {
 }
 
 // walk visits the nodes read and the nodes upstream of them, each once,
-// going up only through nodes whose summary passes keep: a node whose
-// summary fails it has nothing upstream that visit needs.
-func (g *upstreamGraph) walk(reads []string, keep func(*upstreamSummary) bool, visit func(id string)) {
+// going up only through nodes whose summary passes keep and, when expand
+// is not nil, that expand accepts: a node failing either has nothing
+// upstream that visit needs.
+func (g *upstreamGraph) walk(reads []string, keep func(*upstreamSummary) bool, expand func(id string) bool, visit func(id string)) {
 	seen := map[string]bool{}
 	stack := slices.Clone(reads)
 	for len(stack) > 0 {
@@ -329,6 +352,9 @@ func (g *upstreamGraph) walk(reads []string, keep func(*upstreamSummary) bool, v
 		}
 		seen[id] = true
 		visit(id)
+		if expand != nil && !expand(id) {
+			continue
+		}
 		if n, ok := g.nodes[id]; ok {
 			stack = append(stack, n.DependsOn...)
 		}

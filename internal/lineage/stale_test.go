@@ -70,12 +70,19 @@ func TestFindStale(t *testing.T) {
 			rr:   run(success("model.p.mart", 20)),
 		},
 		{
-			name: "upstream rebuilt through the graph",
+			// mart is a table that the run did not rebuild, so it still
+			// holds what it held before.
+			name: "upstream of a table not rebuilt",
 			snap: &tableau.Snapshot{Workbooks: []tableau.Workbook{extract("w1", ptr(at(10)), "mart")}},
 			rr:   run(success("model.p.stg", 5), success("seed.p.codes", 15), success("model.p.other", 25)),
+		},
+		{
+			name: "upstream rebuilt through the graph",
+			snap: &tableau.Snapshot{Workbooks: []tableau.Workbook{extract("w1", ptr(at(10)), "mart")}},
+			rr:   run(success("model.p.stg", 5), success("seed.p.codes", 15), success("model.p.mart", 16), success("model.p.other", 25)),
 			want: StaleReport{Extracts: []StaleExtract{{
 				ExtractRef: embedded("w1"), LastRefresh: ptr(at(10)), Exposures: []string{"w1"},
-				Models: []string{"seed.p.codes"}, RebuiltAt: at(15),
+				Models: []string{"model.p.mart", "seed.p.codes"}, RebuiltAt: at(16),
 			}}},
 		},
 		{
@@ -277,5 +284,121 @@ func TestFindStaleDisabledCopy(t *testing.T) {
 	}}}
 	if diff := cmp.Diff(want, FindStale(m, snap, nil, rr)); diff != "" {
 		t.Errorf("FindStale (-want +got):\n%s", diff)
+	}
+}
+
+// TestFindStaleChain checks the rule for new data upstream of the node a
+// workbook reads: it counts only through nodes that the run rebuilt or
+// that hold no data of their own (views, ephemeral models).
+func TestFindStaleChain(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 6, 0, 0, 0, time.UTC)
+	at := func(minutes int) time.Time { return t0.Add(time.Duration(minutes) * time.Minute) }
+	view := func(n *dbt.Node) { n.Materialized = "view" }
+	incremental := func(n *dbt.Node) { n.Materialized = "incremental" }
+
+	// raw.supplies -> stg_supplies (view) -> supplies (table) -> supplies_v (view)
+	// stg_supplies -> customers (table), stg_supplies -> eph (ephemeral) -> report (view)
+	// stg_supplies -> events (incremental) -> events_v (view); seed codes -> supplies_v
+	m := &dbt.Manifest{AdapterType: "postgres",
+		Nodes: []dbt.Node{
+			node("model.p.stg_supplies", "db", "s", "stg_supplies", view, dependsOn("source.p.raw.supplies")),
+			node("model.p.supplies", "db", "s", "supplies", dependsOn("model.p.stg_supplies")),
+			node("model.p.supplies_v", "db", "s", "supplies_v", view, dependsOn("model.p.supplies", "seed.p.codes")),
+			node("model.p.customers", "db", "s", "customers", dependsOn("model.p.stg_supplies")),
+			node("model.p.eph", "db", "s", "eph", ephemeral, dependsOn("model.p.stg_supplies")),
+			node("model.p.report", "db", "s", "report", view, dependsOn("model.p.eph")),
+			node("model.p.events", "db", "s", "events", incremental, dependsOn("model.p.stg_supplies")),
+			node("model.p.events_v", "db", "s", "events_v", view, dependsOn("model.p.events")),
+			node("seed.p.codes", "db", "s", "codes"),
+		},
+		Sources: []dbt.Source{source("source.p.raw.supplies", "db", "raw", "supplies")},
+	}
+	refreshed := at(10)
+	readOne := func(name string) *tableau.Snapshot {
+		return &tableau.Snapshot{Workbooks: []tableau.Workbook{{LUID: "w", EmbeddedDatasources: []tableau.EmbeddedDatasource{
+			{ID: "d", Name: "D", HasExtracts: true, ExtractLastRefreshTime: &refreshed, UpstreamTables: []tableau.Table{table("db", "s", name)}},
+		}}}}
+	}
+	result := func(id, status string, minutes int) dbt.RunResult {
+		return dbt.RunResult{UniqueID: id, Status: status, CompletedAt: at(minutes)}
+	}
+	stale := func(rebuiltAt int, models ...string) []StaleExtract {
+		return []StaleExtract{{
+			ExtractRef: ExtractRef{LUID: "w", Name: "D", DatasourceID: "d"}, LastRefresh: &refreshed,
+			Exposures: []string{"w"}, Models: models, RebuiltAt: at(rebuiltAt),
+		}}
+	}
+
+	tests := []struct {
+		name    string
+		reads   string
+		results []dbt.RunResult
+		want    StaleReport
+	}{
+		{
+			name:    "skipped table stops the chain",
+			reads:   "customers",
+			results: []dbt.RunResult{result("model.p.stg_supplies", "success", 20), {UniqueID: "model.p.customers", Status: "skipped"}},
+			want:    StaleReport{Ignored: []IgnoredResult{{UniqueID: "model.p.customers", Status: "skipped", Exposures: []string{"w"}}}},
+		},
+		{
+			name:    "errored table stops the chain",
+			reads:   "customers",
+			results: []dbt.RunResult{result("model.p.stg_supplies", "success", 20), result("model.p.customers", "error", 21)},
+			want:    StaleReport{Ignored: []IgnoredResult{{UniqueID: "model.p.customers", Status: "error", Exposures: []string{"w"}}}},
+		},
+		{
+			name:    "table not run stops the chain",
+			reads:   "customers",
+			results: []dbt.RunResult{result("model.p.stg_supplies", "success", 20)},
+		},
+		{
+			name:    "rebuilt table continues the chain",
+			reads:   "customers",
+			results: []dbt.RunResult{result("model.p.stg_supplies", "success", 20), result("model.p.customers", "success", 21)},
+			want:    StaleReport{Extracts: stale(21, "model.p.customers", "model.p.stg_supplies")},
+		},
+		{
+			name:    "view and ephemeral model continue the chain",
+			reads:   "report",
+			results: []dbt.RunResult{result("model.p.stg_supplies", "success", 20)},
+			want:    StaleReport{Extracts: stale(20, "model.p.stg_supplies")},
+		},
+		{
+			name:    "table between views stops the chain",
+			reads:   "supplies_v",
+			results: []dbt.RunResult{result("model.p.stg_supplies", "success", 20)},
+		},
+		{
+			name:    "seed read through a view",
+			reads:   "supplies_v",
+			results: []dbt.RunResult{result("model.p.stg_supplies", "success", 20), result("seed.p.codes", "success", 22)},
+			want:    StaleReport{Extracts: stale(22, "seed.p.codes")},
+		},
+		{
+			name:    "incremental model not run stops the chain",
+			reads:   "events_v",
+			results: []dbt.RunResult{result("model.p.stg_supplies", "success", 20)},
+		},
+		{
+			name:    "incremental model rebuilt continues the chain",
+			reads:   "events_v",
+			results: []dbt.RunResult{result("model.p.stg_supplies", "success", 20), result("model.p.events", "success", 23)},
+			want:    StaleReport{Extracts: stale(23, "model.p.events", "model.p.stg_supplies")},
+		},
+		{
+			name:    "rebuilt table before refresh with new upstream",
+			reads:   "supplies_v",
+			results: []dbt.RunResult{result("model.p.stg_supplies", "success", 5), result("model.p.supplies", "success", 8), result("seed.p.codes", "success", 4)},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.want.Command = "build"
+			rr := &dbt.RunResults{Command: "build", Results: tc.results}
+			if diff := cmp.Diff(tc.want, FindStale(m, readOne(tc.reads), nil, rr)); diff != "" {
+				t.Errorf("FindStale (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
