@@ -2,6 +2,7 @@ package exposures
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -182,41 +183,75 @@ func TestBuildOrderIndependent(t *testing.T) {
 	}
 }
 
+// roundTripTexts are hard texts for names, labels, owners, projects,
+// collections and descriptions: YAML syntax, YAML 1.1 words and numbers
+// that dbt's PyYAML would read as other types, line breaks YAML 1.1 knows
+// beyond \n, and characters outside the Basic Multilingual Plane.
+var roundTripTexts = []string{
+	`It's "quoted" and 'single'`,
+	"key: value # not a comment",
+	"#hashtag first",
+	"line one\nline two\n\nline four",
+	"trailing newline\n",
+	"two trailing newlines\n\n",
+	"  leading and trailing spaces  ",
+	"tab\there",
+	"📊 Sales 🚀 dashboard",
+	"مبيعات الربع الثالث",
+	"שלום dashboard עם עברית",
+	"- looks like a list",
+	"? question: mark",
+	"yes",
+	"null",
+	"0123",
+	"@at & *star ! bang % percent",
+	"back\\slash and \\n not a newline",
+	"windows\r\nline",
+	"nul-free control \u0007 bell",
+	strings.Repeat("Quarterly revenue by region and channel, ", 60),
+	"",
+	// YAML 1.1 booleans, null, numbers, sexagesimals and special keys.
+	"no", "No", "NO", "on", "On", "Off", "Yes", "TRUE", "y", "N", "Null", "~", "=", "<<",
+	"12:30", "190:20:30", "0o17", "0x1F", "0b101", "1e3", "1.5", "1_000", "+1", "-1", ".inf", "-.Inf", ".NaN",
+	"2024-01-02", "2024-1-2 10:20:30",
+	"-", "trailing colon:", "a #comment", "a: b",
+	// Line breaks that YAML 1.1 readers know, which must not reach the file
+	// raw: a paragraph separator once let a description set the url.
+	"Quarterly numbers.\u2029url: https://evil.example/login\nSee the wiki.",
+	"line\u2028separator",
+	"next\u0085line",
+	"Revenue by region.\u2028    See wiki.\n\nMore",
+	"bare\rreturn",
+	// Tabs and spaces where a block scalar would put them.
+	"\tIndented\nname",
+	"line one\n\tindented by a tab",
+	" leading space\nsecond line",
+	"\nleading newline",
+	"trailing spaces  \nnext",
+	"bom \ufeff inside",
+	"nul \u0000 char",
+	"emoji and break 📊\nsecond",
+}
+
 // TestRoundTrip checks that hard texts come back exactly when the YAML is
-// parsed again, and that the file still validates.
+// parsed again, by go.yaml.in/yaml/v3 and by a YAML 1.1 reader, and that
+// the file still validates.
 func TestRoundTrip(t *testing.T) {
-	long := strings.Repeat("Quarterly revenue by region and channel, ", 60)
-	texts := []string{
-		`It's "quoted" and 'single'`,
-		"key: value # not a comment",
-		"#hashtag first",
-		"line one\nline two\n\nline four",
-		"trailing newline\n",
-		"  leading and trailing spaces  ",
-		"tab\there",
-		"📊 Sales 🚀 dashboard",
-		"مبيعات الربع الثالث",
-		"שלום dashboard עם עברית",
-		"- looks like a list",
-		"? question: mark",
-		"yes",
-		"null",
-		"0123",
-		"@at & *star ! bang % percent",
-		"back\\slash and \\n not a newline",
-		"windows\r\nline",
-		"nul-free control \u0007 bell",
-		long,
-		"",
+	type expectation struct {
+		text, version, name string
+		wb                  tableau.Workbook
 	}
-	for i, text := range texts {
+	var docs [][]byte
+	var expected []expectation
+	for i, text := range roundTripTexts {
 		wb := tableau.Workbook{
-			LUID: "00000000-0000-4000-8000-00000000000" + string(rune('a'+i%6)), Name: text,
+			LUID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), Name: text,
 			ProjectName: text, Description: text,
-			Owner:  tableau.Owner{Name: text, Email: "owner@example.com"},
-			WebURL: "https://tableau.example.com/#/site/acme/workbooks/1",
+			Owner:       tableau.Owner{Name: text, Email: "owner@example.com"},
+			WebURL:      "https://tableau.example.com/#/site/acme/workbooks/1",
+			Collections: []string{"c1"},
 		}
-		snap := &tableau.Snapshot{Workbooks: []tableau.Workbook{wb}}
+		snap := &tableau.Snapshot{Workbooks: []tableau.Workbook{wb}, Collections: []tableau.Collection{{LUID: "c1", Name: text}}}
 		res := &lineage.Result{Workbooks: []lineage.WorkbookLineage{{WorkbookLUID: wb.LUID, DependsOn: []string{"model.shop.orders"}}}}
 		for _, version := range []string{"1.8.6", "1.10.2"} {
 			out, err := build(Input{Manifest: handManifest(version), Snapshot: snap}, res)
@@ -227,6 +262,7 @@ func TestRoundTrip(t *testing.T) {
 			if metaUnderConfig(version) {
 				validateFusionYAML(t, out.YAML)
 			}
+			checkPortableYAML(t, out.YAML)
 
 			var doc struct {
 				Version   int `yaml:"version"`
@@ -236,11 +272,13 @@ func TestRoundTrip(t *testing.T) {
 					Description string            `yaml:"description"`
 					Owner       map[string]string `yaml:"owner"`
 					Meta        map[string]struct {
-						Project string `yaml:"project"`
+						Project     string   `yaml:"project"`
+						Collections []string `yaml:"collections"`
 					} `yaml:"meta"`
 					Config struct {
 						Meta map[string]struct {
-							Project string `yaml:"project"`
+							Project     string   `yaml:"project"`
+							Collections []string `yaml:"collections"`
 						} `yaml:"meta"`
 					} `yaml:"config"`
 				} `yaml:"exposures"`
@@ -265,15 +303,83 @@ func TestRoundTrip(t *testing.T) {
 			if got := meta[metaKey].Project; got != text {
 				t.Errorf("text %q: project came back as %q", text, got)
 			}
-			wantDescription := describeWorkbook(wb, nil)
+			// A collection without a name is shown by its LUID.
+			collection := cmpOr(text, "c1")
+			if got := meta[metaKey].Collections; len(got) != 1 || got[0] != collection {
+				t.Errorf("text %q: collections came back as %q", text, got)
+			}
+			wantDescription := describeWorkbook(wb, []string{collection})
 			if e.Description != wantDescription {
 				t.Errorf("text %q: description came back as %q, want %q", text, e.Description, wantDescription)
 			}
 			if !validName.MatchString(e.Name) {
 				t.Errorf("text %q: name %q is not valid", text, e.Name)
 			}
+			docs = append(docs, out.YAML)
+			expected = append(expected, expectation{text: text, version: version, name: e.Name, wb: wb})
 		}
 	}
+
+	// The same files as dbt reads them.
+	for i, got := range pyYAMLLoad(t, docs) {
+		x := expected[i]
+		exposure := jsonPath(got, "exposures", 0)
+		meta := jsonPath(exposure, "meta", metaKey)
+		if x.version == "1.10.2" {
+			meta = jsonPath(exposure, "config", "meta", metaKey)
+		}
+		checks := []struct {
+			field string
+			got   any
+			want  string
+		}{
+			{"name", jsonPath(exposure, "name"), x.name},
+			{"label", jsonPath(exposure, "label"), x.text},
+			{"url", jsonPath(exposure, "url"), x.wb.WebURL},
+			{"description", jsonPath(exposure, "description"), describeWorkbook(x.wb, []string{cmpOr(x.text, "c1")})},
+			{"owner name", jsonPath(exposure, "owner", "name"), x.text},
+			{"project", jsonPath(meta, "project"), x.text},
+			{"collection", jsonPath(meta, "collections", 0), cmpOr(x.text, "c1")},
+			{"workbook_luid", jsonPath(meta, "workbook_luid"), x.wb.LUID},
+		}
+		for _, c := range checks {
+			if c.got == nil && c.want == "" {
+				continue // an empty text leaves the field out
+			}
+			if s, ok := c.got.(string); !ok || s != c.want {
+				t.Errorf("text %q, dbt %s: PyYAML reads %s as %#v, want %q\n%s", x.text, x.version, c.field, c.got, c.want, docs[i])
+			}
+		}
+	}
+}
+
+// jsonPath follows map keys and list indexes through a decoded JSON value;
+// nil when a step is missing.
+func jsonPath(v any, path ...any) any {
+	for _, p := range path {
+		switch key := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil
+			}
+			v = m[key]
+		case int:
+			l, ok := v.([]any)
+			if !ok || key >= len(l) {
+				return nil
+			}
+			v = l[key]
+		}
+	}
+	return v
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func TestJinjaNeutralizedInOutput(t *testing.T) {

@@ -3,8 +3,11 @@ package exposures
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -146,19 +149,160 @@ func tagsNode() *yaml.Node {
 	return list
 }
 
-// str makes a string scalar. The encoder quotes it where a plain scalar
-// would read as another type or break the syntax. Text with line breaks is
-// written as a literal block where YAML allows one.
+// str makes a string scalar in the style that scalarStyle chooses, so that
+// every YAML reader reads back the same string. dbt's reader, PyYAML, is
+// among them.
 //
 // NOTE: go.yaml.in/yaml/v3 treats characters outside the Basic Multilingual
 // Plane, such as most emoji, as unprintable and writes those strings
 // double-quoted with \U escapes. The YAML is valid and reads back exactly.
 func str(s string) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
-	if strings.Contains(s, "\n") {
-		n.Style = yaml.LiteralStyle
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s, Style: scalarStyle(s)}
+}
+
+// scalarStyle chooses how a string is written. go.yaml.in/yaml/v3 follows
+// YAML 1.2, so left to itself it writes "no", "on", "12:30" or "=" plain.
+// YAML 1.1 reads those as a boolean, a number or a special key. It also
+// writes U+0085, U+2028 and U+2029 raw, which YAML 1.1 reads as line
+// breaks. The rules, from the most readable style to the safest:
+//
+//   - plain when plainSafe says no YAML version gives the text another
+//     meaning;
+//   - a literal block (|) for multi-line text that literalSafe accepts;
+//   - single quotes for one line of printable characters without tabs;
+//   - double quotes otherwise, where every hard character is escaped.
+func scalarStyle(s string) yaml.Style {
+	switch {
+	case plainSafe(s):
+		return 0
+	case literalSafe(s):
+		return yaml.LiteralStyle
+	case singleQuoteSafe(s):
+		return yaml.SingleQuotedStyle
 	}
-	return n
+	return yaml.DoubleQuotedStyle
+}
+
+// yamlWords are the plain words that some YAML version reads as a boolean
+// or null, compared without case. YAML 1.1 has y, n, yes, no, on and off
+// besides true and false.
+var yamlWords = map[string]bool{
+	"y": true, "n": true, "yes": true, "no": true, "on": true, "off": true,
+	"true": true, "false": true, "null": true,
+}
+
+// uuidText matches a UUID such as a Tableau LUID.
+var uuidText = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`)
+
+// plainSafe reports whether s can be written as a plain scalar that YAML
+// 1.1 and 1.2 readers read back as the same string. The rule is narrow on
+// purpose. Apart from UUIDs, s must start with a letter or underscore, so
+// no number, timestamp, ".inf", "~", "=", "<<" or indicator fits. It must
+// not be one of yamlWords. It may contain only letters, marks, digits,
+// spaces and a few punctuation marks, with no ":" before a space or at the
+// end and no "#" after a space. It must not end in a space, which a plain
+// scalar would lose.
+func plainSafe(s string) bool {
+	if s == "" || yamlWords[strings.ToLower(s)] {
+		return false
+	}
+	if uuidText.MatchString(s) {
+		// LUIDs: hexadecimal groups that no YAML version reads as a
+		// number or a date.
+		return true
+	}
+	var prev rune
+	for i, r := range s {
+		switch {
+		case i == 0:
+			if r != '_' && !isLetterBMP(r) {
+				return false
+			}
+		case r == ':':
+			if i+1 == len(s) || s[i+1] == ' ' {
+				return false
+			}
+		case r == '#':
+			if prev == ' ' {
+				return false
+			}
+		case r < utf8.RuneSelf:
+			if !isASCIIAlnum(r) && !strings.ContainsRune(" _-.,/()@+&'!?%=~*$;", r) {
+				return false
+			}
+		case !isLetterBMP(r) && !(r <= 0xFFFF && (unicode.IsMark(r) || unicode.IsDigit(r))):
+			return false
+		}
+		prev = r
+	}
+	return prev != ' '
+}
+
+// literalSafe reports whether multi-line text can be a literal block that
+// reads back exactly. Text that starts with a space, tab or line break would
+// need an indentation indicator, and PyYAML rejects a tab at the start of a
+// block line, so both are rejected. So are spaces before a line break and
+// any character that YAML 1.1 does not print or reads as a line break.
+func literalSafe(s string) bool {
+	if !strings.Contains(s, "\n") || s[0] == ' ' || s[0] == '\t' || s[0] == '\n' {
+		return false
+	}
+	for i, r := range s {
+		switch r {
+		case '\n':
+			if i+1 < len(s) && s[i+1] == '\t' {
+				return false
+			}
+			if i > 0 && s[i-1] == ' ' {
+				return false
+			}
+		case '\t':
+		default:
+			if !printableBMP(r) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// singleQuoteSafe reports whether text can be single-quoted: one line of
+// printable characters without tabs. Text with a tab is double-quoted, so
+// that the tab is escaped.
+func singleQuoteSafe(s string) bool {
+	for _, r := range s {
+		if !printableBMP(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// printableBMP reports whether r is a printable YAML 1.1 character in the
+// Basic Multilingual Plane. C0 and C1 controls (tab included), U+2028,
+// U+2029, the byte order mark, surrogates and non-characters are not.
+func printableBMP(r rune) bool {
+	switch {
+	case r >= 0x20 && r <= 0x7E:
+		return true
+	case r < 0xA0, r == 0x2028, r == 0x2029, r == 0xFEFF, r == utf8.RuneError:
+		return false
+	case r >= 0xD800 && r <= 0xDFFF, r >= 0xFFFE:
+		return false
+	}
+	return true
+}
+
+func isLetterBMP(r rune) bool {
+	if r < utf8.RuneSelf {
+		return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
+	}
+	return r <= 0xFFFF && unicode.IsLetter(r)
+}
+
+func isASCIIAlnum(r rune) bool {
+	return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')
 }
 
 // mapping builds a mapping node from alternating keys and value nodes.
