@@ -19,11 +19,14 @@ var (
 	previewManifest   = filepath.Join("..", "testdata", "manifests", "artifacts-parser_jaffle_shop_v12_dbt1.12.json")
 	previewRunResults = filepath.Join("..", "testdata", "manifests", "artifacts-parser_jaffle_shop_run_results_v6_dbt1.12.json")
 	previewSnapshot   = filepath.Join("..", "internal", "exposures", "testdata", "sites", "jaffle_shop.snapshot.json")
-	previewGolden     = filepath.Join("..", "internal", "exposures", "testdata", "golden", "jaffle_shop.yml")
-	metabaseManifest  = filepath.Join("..", "testdata", "manifests", "dbt-metabase_manifest-v12.json")
-	metabaseSnapshot  = filepath.Join("..", "internal", "exposures", "testdata", "sites", "dbt_metabase.snapshot.json")
-	metabaseCuration  = filepath.Join("..", "internal", "exposures", "testdata", "sites", "dbt_metabase.curation.yml")
-	metabaseGolden    = filepath.Join("..", "internal", "exposures", "testdata", "golden", "dbt_metabase.yml")
+	// previewBuildResults are previewRunResults as dbt build would write
+	// them: the fixture comes from dbt docs generate, which rebuilds nothing.
+	previewBuildResults = filepath.Join("..", "internal", "exposures", "testdata", "sites", "jaffle_shop.run_results_build.json")
+	previewGolden       = filepath.Join("..", "internal", "exposures", "testdata", "golden", "jaffle_shop.yml")
+	metabaseManifest    = filepath.Join("..", "testdata", "manifests", "dbt-metabase_manifest-v12.json")
+	metabaseSnapshot    = filepath.Join("..", "internal", "exposures", "testdata", "sites", "dbt_metabase.snapshot.json")
+	metabaseCuration    = filepath.Join("..", "internal", "exposures", "testdata", "sites", "dbt_metabase.curation.yml")
+	metabaseGolden      = filepath.Join("..", "internal", "exposures", "testdata", "golden", "dbt_metabase.yml")
 )
 
 func runPreviewArgs(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -135,7 +138,7 @@ func TestPreviewWritesFiles(t *testing.T) {
 func TestPreviewStaleExtracts(t *testing.T) {
 	report := filepath.Join(t.TempDir(), "report.json")
 	code, _, stderr := runPreviewArgs(t, "--manifest", previewManifest, "--snapshot", previewSnapshot,
-		"--run-results", previewRunResults, "--report", report)
+		"--run-results", previewBuildResults, "--report", report)
 	if code != exitOK {
 		t.Fatalf("exit code %d, stderr:\n%s", code, stderr)
 	}

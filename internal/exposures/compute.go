@@ -1,6 +1,8 @@
 package exposures
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/autoexposures/autoexposures/internal/lineage"
@@ -19,24 +21,36 @@ func Generate(in Input) (*Output, error) {
 		return nil, err
 	}
 	if in.RunResults != nil {
-		out.Report.setStale(lineage.FindStale(in.Manifest, in.Snapshot, res, in.RunResults))
+		out.Report.setStale(lineage.FindStale(in.Manifest, in.Snapshot, res, in.RunResults), out.Exposures)
 	}
 	return out, nil
 }
 
-// setStale copies a staleness report into the run report.
-func (r *Report) setStale(s lineage.StaleReport) {
-	section := &StaleSection{Extracts: []StaleExtract{}, Ignored: []IgnoredResult{}}
+// setStale copies a staleness report into the run report, with the names
+// of the exposures each stale extract serves.
+func (r *Report) setStale(s lineage.StaleReport, exposures []Exposure) {
+	nameByLUID := make(map[string]string, len(exposures))
+	for _, e := range exposures {
+		nameByLUID[strings.ToLower(e.WorkbookLUID)] = e.Name
+	}
+	section := &StaleSection{Command: s.Command, Note: s.CommandNote, Extracts: []StaleExtract{}, Ignored: []IgnoredResult{}}
 	for _, e := range s.Extracts {
 		x := StaleExtract{
-			LUID:         e.LUID,
-			Published:    e.Published,
-			Name:         e.Name,
-			DatasourceID: e.DatasourceID,
-			RebuiltAt:    e.RebuiltAt.UTC().Format(time.RFC3339Nano),
-			Exposures:    nonNil(e.Exposures),
-			Models:       nonNil(e.Models),
+			LUID:          e.LUID,
+			Published:     e.Published,
+			Name:          e.Name,
+			DatasourceID:  e.DatasourceID,
+			RebuiltAt:     e.RebuiltAt.UTC().Format(time.RFC3339Nano),
+			Exposures:     nonNil(e.Exposures),
+			ExposureNames: []string{},
+			Models:        nonNil(e.Models),
 		}
+		for _, luid := range e.Exposures {
+			if name, ok := nameByLUID[strings.ToLower(luid)]; ok {
+				x.ExposureNames = append(x.ExposureNames, name)
+			}
+		}
+		slices.Sort(x.ExposureNames)
 		if e.LastRefresh != nil {
 			x.LastRefresh = e.LastRefresh.UTC().Format(time.RFC3339Nano)
 		}
@@ -46,4 +60,7 @@ func (r *Report) setStale(s lineage.StaleReport) {
 		section.Ignored = append(section.Ignored, IgnoredResult{UniqueID: i.UniqueID, Status: i.Status, Exposures: nonNil(i.Exposures)})
 	}
 	r.Stale = section
+	if s.CommandNote != "" {
+		r.Warnings = append(r.Warnings, s.CommandNote)
+	}
 }

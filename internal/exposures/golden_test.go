@@ -23,15 +23,18 @@ type goldenCase struct {
 	manifest   string // under testdata/manifests of the repository
 	snapshot   string // under testdata/sites of this package
 	curation   string // under testdata/sites; may be empty
-	runResults string // under testdata/manifests; may be empty
+	runResults string // under testdata/sites; may be empty
 }
 
 var goldenCases = []goldenCase{
 	// duckdb, lower case, seeds that are also sources, a published data
 	// source without database, unparsed custom SQL, a name clash after
-	// transliteration, an emoji-only name, run results for staleness.
+	// transliteration, an emoji-only name, run results for staleness. The
+	// run results are the fixture's from the same run with args.which and
+	// invocation_command changed from dbt docs generate to dbt build,
+	// because docs generate rebuilds nothing.
 	{name: "jaffle_shop", manifest: "artifacts-parser_jaffle_shop_v12_dbt1.12.json", snapshot: "jaffle_shop.snapshot.json",
-		runResults: "artifacts-parser_jaffle_shop_run_results_v6_dbt1.12.json"},
+		runResults: "jaffle_shop.run_results_build.json"},
 	// Postgres, an aliased model, a source, seeds, parsed custom SQL,
 	// hand-written exposures that are not Tableau's, and a curation file.
 	{name: "dbt_metabase", manifest: "dbt-metabase_manifest-v12.json", snapshot: "dbt_metabase.snapshot.json", curation: "dbt_metabase.curation.yml"},
@@ -60,7 +63,7 @@ func loadGoldenInput(t *testing.T, c goldenCase) Input {
 		}
 	}
 	if c.runResults != "" {
-		in.RunResults, err = dbt.ReadRunResultsFile(repoFile("manifests", c.runResults))
+		in.RunResults, err = dbt.ReadRunResultsFile(filepath.Join("testdata", "sites", c.runResults))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -444,5 +447,34 @@ func TestGenerateKeepsInputs(t *testing.T) {
 				t.Errorf("Generate changed the manifest (-before +after):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestStaleFromDocsGenerate reads the run results that dbt docs generate
+// wrote: they rebuild nothing, so the report lists no stale extract and
+// says why.
+func TestStaleFromDocsGenerate(t *testing.T) {
+	in := loadGoldenInput(t, goldenCases[0])
+	rr, err := dbt.ReadRunResultsFile(repoFile("manifests", "artifacts-parser_jaffle_shop_run_results_v6_dbt1.12.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.RunResults = rr
+	out, err := Generate(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := out.Report.Stale
+	if s == nil {
+		t.Fatal("report has no stale section")
+	}
+	if len(s.Extracts) != 0 {
+		t.Errorf("docs generate made %d extracts stale, want none", len(s.Extracts))
+	}
+	if s.Command != "generate" {
+		t.Errorf("stale command = %q, want generate", s.Command)
+	}
+	if s.Note == "" || !slices.Contains(out.Report.Warnings, s.Note) {
+		t.Errorf("note %q missing from the warnings %q", s.Note, out.Report.Warnings)
 	}
 }

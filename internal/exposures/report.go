@@ -78,6 +78,13 @@ type UnmatchedTable struct {
 
 // StaleSection lists the extracts that a dbt run made stale.
 type StaleSection struct {
+	// Command is the dbt command that wrote the run results (args.which),
+	// empty when the file does not record it.
+	Command string `json:"command,omitempty"`
+	// Note explains why the results made nothing stale (a command such as
+	// dbt docs generate builds no table), or that results without a
+	// command were read as a dbt build.
+	Note     string         `json:"note,omitempty"`
 	Extracts []StaleExtract `json:"extracts"`
 	// Ignored holds the nodes that errored or were skipped in the run,
 	// which make nothing stale.
@@ -96,7 +103,11 @@ type StaleExtract struct {
 	RebuiltAt   string `json:"rebuilt_at"`
 	// Exposures holds the LUIDs of the workbooks it serves.
 	Exposures []string `json:"exposures"`
-	Models    []string `json:"models"`
+	// ExposureNames holds the names of the exposures of those workbooks,
+	// sorted. A workbook without an exposure, such as one the curation
+	// file leaves out, has no name here.
+	ExposureNames []string `json:"exposure_names"`
+	Models        []string `json:"models"`
 }
 
 // IgnoredResult is a node of the run that makes nothing stale.
