@@ -449,6 +449,22 @@ func TestResolveCuratedDependency(t *testing.T) {
 		dbt.Node{UniqueID: "model.other.orders", ResourceType: "model", Name: "orders", PackageName: "other", Enabled: true, Materialized: "table"},
 		dbt.Node{UniqueID: "model.utils.dates", ResourceType: "model", Name: "dates", PackageName: "utils", Enabled: true, Materialized: "table"},
 		dbt.Node{UniqueID: "model.other.dates", ResourceType: "model", Name: "dates", PackageName: "other", Enabled: true, Materialized: "table"},
+		// Disabled: in the manifest's disabled section only.
+		dbt.Node{UniqueID: "model.shop.legacy_orders", ResourceType: "model", Name: "legacy_orders", PackageName: "shop", Enabled: false, Materialized: "table"},
+		// Disabled in the root project, enabled in a package: dbt takes the
+		// enabled one.
+		dbt.Node{UniqueID: "model.shop.fiscal_weeks", ResourceType: "model", Name: "fiscal_weeks", PackageName: "shop", Enabled: false, Materialized: "table"},
+		dbt.Node{UniqueID: "model.utils.fiscal_weeks", ResourceType: "model", Name: "fiscal_weeks", PackageName: "utils", Enabled: true, Materialized: "table"},
+	)
+	m.Sources = append(m.Sources,
+		dbt.Source{UniqueID: "source.shop.raw.refunds_old", SourceName: "raw", Name: "refunds_old", PackageName: "shop", Enabled: false},
+		// The same source and table name in the root project and a package:
+		// dbt resolves source() to the root project's.
+		dbt.Source{UniqueID: "source.utils.raw.payments", SourceName: "raw", Name: "payments", PackageName: "utils", Enabled: true},
+		// The same names in two packages and not in the root project.
+		dbt.Source{UniqueID: "source.utils.ext.rates", SourceName: "ext", Name: "rates", PackageName: "utils", Enabled: true},
+		dbt.Source{UniqueID: "source.other.ext.rates", SourceName: "ext", Name: "rates", PackageName: "other", Enabled: true},
+		dbt.Source{UniqueID: "source.utils.ext.holidays", SourceName: "ext", Name: "holidays", PackageName: "utils", Enabled: true},
 	)
 	idx := newManifestIndex(m)
 	tests := []struct {
@@ -465,6 +481,13 @@ func TestResolveCuratedDependency(t *testing.T) {
 		{ref: "ref('dates')", wantErr: "is ambiguous: it fits model.other.dates, model.utils.dates, so add the package name"},
 		{ref: "ref('customers', v=3)", wantErr: "names no model, seed or snapshot"},
 		{ref: "source('raw', 'refunds')", wantErr: "names no source"},
+		{ref: "ref('legacy_orders')", wantErr: "names model.shop.legacy_orders, which is disabled: enable it in dbt or remove the entry"},
+		{ref: "ref('shop', 'legacy_orders')", wantErr: "which is disabled"},
+		{ref: "ref('fiscal_weeks')", want: "model.utils.fiscal_weeks"},
+		{ref: "source('raw', 'refunds_old')", wantErr: "names source.shop.raw.refunds_old, which is disabled: enable it in dbt or remove the entry"},
+		{ref: "source('raw', 'payments')", want: "source.shop.raw.payments"},
+		{ref: "source('ext', 'holidays')", want: "source.utils.ext.holidays"},
+		{ref: "source('ext', 'rates')", wantErr: "fits source.other.ext.rates, source.utils.ext.rates"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.ref, func(t *testing.T) {
@@ -486,5 +509,71 @@ func TestResolveCuratedDependency(t *testing.T) {
 				t.Errorf("resolve(%s) = %s, want %s", tt.ref, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestPackageSourceShadowed checks sources that source() cannot address
+// from the root project. A package source named like a root project
+// source is left out of depends_on, because dbt would link the root one.
+// A source named alike in two packages is kept, with a warning that dbt
+// may link either.
+func TestPackageSourceShadowed(t *testing.T) {
+	m := handManifest("1.10.2")
+	m.Sources = append(m.Sources,
+		dbt.Source{UniqueID: "source.utils.raw.payments", SourceName: "raw", Name: "payments", PackageName: "utils", Enabled: true},
+		dbt.Source{UniqueID: "source.utils.ext.rates", SourceName: "ext", Name: "rates", PackageName: "utils", Enabled: true},
+		dbt.Source{UniqueID: "source.other.ext.rates", SourceName: "ext", Name: "rates", PackageName: "other", Enabled: true},
+	)
+	snap := &tableau.Snapshot{Workbooks: []tableau.Workbook{
+		{LUID: "0000000A-0000-4000-8000-000000000000", Name: "Package payments", WebURL: "https://tableau.example.com/#/site/acme/workbooks/1"},
+		{LUID: "0000000B-0000-4000-8000-000000000000", Name: "Mixed", WebURL: "https://tableau.example.com/#/site/acme/workbooks/2"},
+		{LUID: "0000000C-0000-4000-8000-000000000000", Name: "Rates", WebURL: "https://tableau.example.com/#/site/acme/workbooks/3"},
+	}}
+	res := &lineage.Result{Workbooks: []lineage.WorkbookLineage{
+		{WorkbookLUID: "0000000A-0000-4000-8000-000000000000", DependsOn: []string{"source.utils.raw.payments"}},
+		{WorkbookLUID: "0000000B-0000-4000-8000-000000000000", DependsOn: []string{"model.shop.orders", "source.utils.raw.payments"}},
+		{WorkbookLUID: "0000000C-0000-4000-8000-000000000000", DependsOn: []string{"source.other.ext.rates"}},
+	}}
+	out, err := build(Input{Manifest: m, Snapshot: snap}, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	validateYAML(t, out.YAML)
+
+	deps := map[string][]string{}
+	ids := map[string][]string{}
+	for _, e := range out.Exposures {
+		deps[e.Name] = e.DependsOn
+		ids[e.Name] = e.NodeIDs
+	}
+	wantDeps := map[string][]string{
+		"mixed": {"ref('orders')"},
+		"rates": {"source('ext', 'rates')"},
+	}
+	if diff := cmp.Diff(wantDeps, deps); diff != "" {
+		t.Errorf("depends_on (-want +got):\n%s", diff)
+	}
+	wantIDs := map[string][]string{
+		"mixed": {"model.shop.orders"},
+		"rates": {"source.other.ext.rates"},
+	}
+	if diff := cmp.Diff(wantIDs, ids); diff != "" {
+		t.Errorf("node IDs (-want +got):\n%s", diff)
+	}
+
+	wantSkipped := []SkippedWorkbook{{
+		WorkbookLUID: "0000000A-0000-4000-8000-000000000000", WorkbookName: "Package payments", Reason: SkipNoDependencies,
+		Detail: "its upstream tables match only sources that depends_on cannot name: see the warnings",
+	}}
+	if diff := cmp.Diff(wantSkipped, out.Report.Skipped); diff != "" {
+		t.Errorf("skipped (-want +got):\n%s", diff)
+	}
+	wantWarnings := []string{
+		"workbook 0000000A-0000-4000-8000-000000000000 reads source.utils.raw.payments, left out of depends_on: source('raw', 'payments') means source.shop.raw.payments of the root project to dbt, and depends_on has no way to name a package's source",
+		"workbook 0000000B-0000-4000-8000-000000000000 reads source.utils.raw.payments, left out of depends_on: source('raw', 'payments') means source.shop.raw.payments of the root project to dbt, and depends_on has no way to name a package's source",
+		"workbook 0000000C-0000-4000-8000-000000000000 reads source.other.ext.rates, written as source('ext', 'rates'), which also fits source.utils.ext.rates: dbt links whichever it parsed first",
+	}
+	if diff := cmp.Diff(wantWarnings, out.Report.Warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 }

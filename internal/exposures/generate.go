@@ -155,12 +155,17 @@ func build(in Input, res *lineage.Result) (*Output, error) {
 		}
 
 		override, _ := in.Curation.override(wb.LUID)
-		refs, nodeIDs, err := idx.dependencies(lineageByLUID[wb.LUID].DependsOn, override, in.Curation)
+		refs, nodeIDs, warnings, err := idx.dependencies(wb.LUID, lineageByLUID[wb.LUID].DependsOn, override, in.Curation)
 		if err != nil {
 			return nil, err
 		}
+		report.Warnings = append(report.Warnings, warnings...)
 		if len(refs) == 0 {
-			report.skip(wb, SkipNoDependencies, "no upstream table matched a dbt model, seed, snapshot or source")
+			detail := "no upstream table matched a dbt model, seed, snapshot or source"
+			if len(warnings) > 0 {
+				detail = "its upstream tables match only sources that depends_on cannot name: see the warnings"
+			}
+			report.skip(wb, SkipNoDependencies, detail)
 			continue
 		}
 		candidates = append(candidates, candidate{wb: wb, override: override, refs: refs, nodeIDs: nodeIDs})
@@ -297,6 +302,9 @@ type manifestIndex struct {
 	// refNodes maps "package.name" and "name" (root project, or any package
 	// where the name is unique) to unique IDs; versions are handled apart.
 	refNodes map[string][]string
+	// sourcesByName maps sourceKey(source name, table name) to the unique
+	// IDs of the sources with those names, in every package.
+	sourcesByName map[string][]string
 	// handWrittenByURL and handWrittenByLUID find exposures a person wrote.
 	handWrittenByURL  map[string]string
 	handWrittenByLUID map[string]string
@@ -309,16 +317,32 @@ func newManifestIndex(m *dbt.Manifest) *manifestIndex {
 		nodes:             make(map[string]dbt.Node, len(m.Nodes)),
 		sources:           make(map[string]dbt.Source, len(m.Sources)),
 		refNodes:          make(map[string][]string),
+		sourcesByName:     make(map[string][]string),
 		handWrittenByURL:  make(map[string]string),
 		handWrittenByLUID: make(map[string]string),
 		reservedNames:     make(map[string]bool),
 	}
 	for _, n := range m.Nodes {
+		if prev, ok := idx.nodes[n.UniqueID]; ok {
+			// A disabled copy of an enabled node never replaces it.
+			if prev.Enabled || !n.Enabled {
+				continue
+			}
+		} else {
+			idx.refNodes[n.PackageName+"."+n.Name] = append(idx.refNodes[n.PackageName+"."+n.Name], n.UniqueID)
+			idx.refNodes[n.Name] = append(idx.refNodes[n.Name], n.UniqueID)
+		}
 		idx.nodes[n.UniqueID] = n
-		idx.refNodes[n.PackageName+"."+n.Name] = append(idx.refNodes[n.PackageName+"."+n.Name], n.UniqueID)
-		idx.refNodes[n.Name] = append(idx.refNodes[n.Name], n.UniqueID)
 	}
 	for _, s := range m.Sources {
+		if prev, ok := idx.sources[s.UniqueID]; ok {
+			if prev.Enabled || !s.Enabled {
+				continue
+			}
+		} else {
+			key := sourceKey(s.SourceName, s.Name)
+			idx.sourcesByName[key] = append(idx.sourcesByName[key], s.UniqueID)
+		}
 		idx.sources[s.UniqueID] = s
 	}
 	for _, e := range m.Exposures {
@@ -351,14 +375,30 @@ func (idx *manifestIndex) handWritten(wb tableau.Workbook) (string, bool) {
 }
 
 // dependencies turns lineage's unique IDs and curation's extra entries into
-// sorted depends_on entries and unique IDs without duplicates.
-func (idx *manifestIndex) dependencies(ids []string, o Override, c *Curation) ([]depRef, []string, error) {
+// sorted depends_on entries and unique IDs without duplicates. A package
+// source that source() cannot address from the root project is left out,
+// or kept when dbt may link it, with a warning either way.
+func (idx *manifestIndex) dependencies(workbookLUID string, ids []string, o Override, c *Curation) ([]depRef, []string, []string, error) {
 	byText := make(map[string]depRef)
 	nodeIDs := make(map[string]bool)
-	for _, id := range ids {
+	var warnings []string
+	for _, id := range slices.Sorted(slices.Values(ids)) {
 		ref, ok := depRefFor(idx.m, id, idx.nodes, idx.sources)
 		if !ok {
 			continue
+		}
+		if ref.Source {
+			target, ambiguous := idx.sourceTarget(idx.enabledSources(id))
+			switch {
+			case target != "" && target != id:
+				warnings = append(warnings, fmt.Sprintf("workbook %s reads %s, left out of depends_on: %s means %s of the root project to dbt, and depends_on has no way to name a package's source",
+					workbookLUID, id, ref, target))
+				continue
+			case target == "":
+				others := slices.DeleteFunc(ambiguous, func(other string) bool { return other == id })
+				warnings = append(warnings, fmt.Sprintf("workbook %s reads %s, written as %s, which also fits %s: dbt links whichever it parsed first",
+					workbookLUID, id, ref, strings.Join(others, ", ")))
+			}
 		}
 		byText[ref.String()] = ref
 		nodeIDs[id] = true
@@ -370,7 +410,7 @@ func (idx *manifestIndex) dependencies(ids []string, o Override, c *Curation) ([
 			if c != nil && c.Path != "" {
 				where = "curation file " + c.Path
 			}
-			return nil, nil, fmt.Errorf("%s line %d: %w", where, extra.Line, err)
+			return nil, nil, nil, fmt.Errorf("%s line %d: %w", where, extra.Line, err)
 		}
 		ref, _ := depRefFor(idx.m, id, idx.nodes, idx.sources)
 		byText[ref.String()] = ref
@@ -391,37 +431,46 @@ func (idx *manifestIndex) dependencies(ids []string, o Override, c *Curation) ([
 		sortedIDs = append(sortedIDs, id)
 	}
 	slices.Sort(sortedIDs)
-	return refs, sortedIDs, nil
+	return refs, sortedIDs, warnings, nil
 }
 
 // resolve finds the manifest entry a curated depends_on entry names, as dbt
 // would: ref('name') looks in the root project first, then in any package
-// where the name is unique.
+// where the name is unique, and only enabled nodes count. An entry that
+// names only a disabled node is an error, because dbt rejects it too.
 func (idx *manifestIndex) resolve(r depRef) (string, error) {
 	if r.Source {
-		for _, s := range idx.m.Sources {
-			if s.SourceName == r.SourceName && s.Name == r.Name {
-				return s.UniqueID, nil
-			}
-		}
-		return "", fmt.Errorf("%s names no source in the manifest: check the source and table names", r)
+		return idx.resolveSource(r)
 	}
 
-	var ids []string
-	if r.Package != "" {
-		ids = idx.refNodes[r.Package+"."+r.Name]
-	} else if root := idx.refNodes[idx.m.ProjectName+"."+r.Name]; len(root) > 0 {
-		ids = root
-	} else {
-		ids = idx.refNodes[r.Name]
+	// lookup splits the nodes under a refNodes key into enabled and
+	// disabled ones of the requested version.
+	lookup := func(key string) (enabled, disabled []string) {
+		for _, id := range idx.refNodes[key] {
+			n := idx.nodes[id]
+			if r.Version != "" && n.Version != r.Version {
+				continue
+			}
+			if n.Enabled {
+				enabled = append(enabled, id)
+			} else {
+				disabled = append(disabled, id)
+			}
+		}
+		return enabled, disabled
 	}
-	var matched []string
-	for _, id := range ids {
-		n := idx.nodes[id]
-		if r.Version == "" || n.Version == r.Version {
-			matched = append(matched, id)
+	var matched, disabled []string
+	if r.Package != "" {
+		matched, disabled = lookup(r.Package + "." + r.Name)
+	} else {
+		matched, disabled = lookup(idx.m.ProjectName + "." + r.Name)
+		if len(matched) == 0 {
+			var more []string
+			matched, more = lookup(r.Name)
+			disabled = append(disabled, more...)
 		}
 	}
+
 	// Without a version, dbt resolves a versioned model to its latest
 	// version. dbt.Node does not carry latest_version, so the highest
 	// version number stands for it.
@@ -441,12 +490,80 @@ func (idx *manifestIndex) resolve(r depRef) (string, error) {
 	}
 	switch len(matched) {
 	case 0:
+		if len(disabled) > 0 {
+			slices.Sort(disabled)
+			return "", fmt.Errorf("%s names %s, which is disabled: enable it in dbt or remove the entry",
+				r, strings.Join(slices.Compact(disabled), ", "))
+		}
 		return "", fmt.Errorf("%s names no model, seed or snapshot in the manifest: check the name", r)
 	case 1:
 		return matched[0], nil
 	}
 	slices.Sort(matched)
 	return "", fmt.Errorf("%s is ambiguous: it fits %s, so add the package name", r, strings.Join(matched, ", "))
+}
+
+// resolveSource finds the source a curated source() entry names. Only
+// enabled sources count, and the root project's comes first, as in dbt.
+// source() has no package argument, so names that several packages other
+// than the root project define are an error.
+func (idx *manifestIndex) resolveSource(r depRef) (string, error) {
+	var enabled, disabled []string
+	for _, id := range idx.sourcesByName[sourceKey(r.SourceName, r.Name)] {
+		if idx.sources[id].Enabled {
+			enabled = append(enabled, id)
+		} else {
+			disabled = append(disabled, id)
+		}
+	}
+	if len(enabled) == 0 {
+		if len(disabled) > 0 {
+			slices.Sort(disabled)
+			return "", fmt.Errorf("%s names %s, which is disabled: enable it in dbt or remove the entry", r, strings.Join(disabled, ", "))
+		}
+		return "", fmt.Errorf("%s names no source in the manifest: check the source and table names", r)
+	}
+	id, ambiguous := idx.sourceTarget(enabled)
+	if id == "" {
+		return "", fmt.Errorf("%s fits %s, sources of packages other than the root project that depends_on cannot tell apart: remove the entry",
+			r, strings.Join(ambiguous, ", "))
+	}
+	return id, nil
+}
+
+// sourceTarget returns the source among enabled sources with the same
+// source and table names that dbt resolves source() to from the root
+// project: the root project's, else the only one. With several in other
+// packages and none in the root project, it returns "" and them, sorted,
+// because which one dbt takes depends on its parse order.
+func (idx *manifestIndex) sourceTarget(enabled []string) (string, []string) {
+	for _, id := range enabled {
+		if idx.sources[id].PackageName == idx.m.ProjectName {
+			return id, nil
+		}
+	}
+	if len(enabled) == 1 {
+		return enabled[0], nil
+	}
+	sorted := slices.Clone(enabled)
+	slices.Sort(sorted)
+	return "", sorted
+}
+
+// enabledSources returns the enabled sources named like the source id.
+func (idx *manifestIndex) enabledSources(id string) []string {
+	s := idx.sources[id]
+	var enabled []string
+	for _, other := range idx.sourcesByName[sourceKey(s.SourceName, s.Name)] {
+		if idx.sources[other].Enabled {
+			enabled = append(enabled, other)
+		}
+	}
+	return enabled
+}
+
+func sourceKey(sourceName, tableName string) string {
+	return sourceName + "\x00" + tableName
 }
 
 // normalizeURL lets URLs that differ only in the case of scheme and host or
