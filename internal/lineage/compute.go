@@ -181,7 +181,7 @@ func (c *computation) datasourceOutcomes(out []outcome, src TableRef, tables []t
 			continue
 		}
 
-		refs, err := extractTables(q.Query)
+		refs, err := extractTables(q.Query, sqlLexRulesOf(q.ConnectionType, c.ix.dialect.name))
 		if err != nil || len(refs) == 0 {
 			ref.Table = shortQuery(q.Query)
 			out = append(out, outcome{ref: ref, lookupResult: lookupResult{reason: ReasonUnparsed}})

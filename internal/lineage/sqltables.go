@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 )
 
 // ExtractTables returns the tables that a SQL query reads, for custom SQL
@@ -14,7 +12,8 @@ import (
 // (and SQL Server's APPLY), in comma joins and in subqueries at any depth.
 // It leaves out the names of common table expressions, function calls
 // such as EXTRACT(YEAR FROM d) or generate_series(...), comments (-- and
-// /* */) and string literals.
+// /* */) and string literals. It reads the query under standard SQL rules;
+// ExtractTablesFor applies a dialect's comments and escapes.
 //
 // Each table is returned as written, with its quoting: bare parts, parts
 // in double quotes, square brackets or backquotes, joined by dots, so that
@@ -23,7 +22,31 @@ import (
 // or cannot be read (an unterminated string, quote or comment, or
 // unbalanced parentheses).
 func ExtractTables(sql string) []string {
-	tables, err := extractTables(sql)
+	return ExtractTablesFor(sql, "")
+}
+
+// ExtractTablesFor is ExtractTables under the lexical rules of a dialect,
+// named by a Tableau connection type (a custom SQL query's connectionType,
+// such as "snowflake", "bigquery" or "sqlserver") or a dbt adapter type:
+//
+//   - snowflake: // comments, backslash escapes in strings.
+//   - bigquery: # comments, backslash escapes in strings and backquoted
+//     names, double-quoted and triple-quoted strings.
+//   - mysql (and mariadb, singlestore): # comments, backslash escapes,
+//     double-quoted strings.
+//   - databricks, spark: nested /* */ comments, backslash escapes,
+//     double-quoted strings.
+//   - postgres, duckdb: nested /* */ comments, backslash escapes in
+//     E'...' strings only.
+//   - sqlserver (and azure_sql*, fabric, synapse): nested /* */ comments,
+//     [bracketed] names, # in names. Temporary tables (#name, ##name) are
+//     created by the query itself and are not returned.
+//
+// Square brackets quote names only for SQL Server and an unknown dialect.
+// An empty or unknown dialect reads standard SQL, with # allowed in names.
+func ExtractTablesFor(sql, dialect string) []string {
+	rules, _ := sqlLexRulesFor(dialect)
+	tables, err := extractTables(sql, rules)
 	if err != nil {
 		return nil
 	}
@@ -32,8 +55,8 @@ func ExtractTables(sql string) []string {
 
 var errNoTables = errors.New("no table found")
 
-func extractTables(sql string) ([]string, error) {
-	toks, err := tokenize(sql)
+func extractTables(sql string, rules sqlLexRules) ([]string, error) {
+	toks, err := tokenize(sql, rules)
 	if err != nil {
 		return nil, err
 	}
@@ -45,6 +68,9 @@ func extractTables(sql string) ([]string, error) {
 	var out []string
 	for _, t := range p.tables {
 		if t.raw == t.first.text && p.isCTE(t.first) {
+			continue
+		}
+		if rules.temporaryTables && t.first.kind == tokWord && strings.HasPrefix(t.raw, "#") {
 			continue
 		}
 		out = append(out, t.raw)
@@ -79,129 +105,6 @@ func (t token) isWord(upper string) bool {
 
 func (t token) isPunct(c byte) bool {
 	return t.kind == tokPunct && t.text[0] == c
-}
-
-// tokenize splits a query into tokens, dropping comments and white space.
-func tokenize(s string) ([]token, error) {
-	var toks []token
-	i := 0
-	for i < len(s) {
-		c := s[i]
-		start := i
-		switch {
-		case isSpace(c):
-			i++
-			continue
-
-		case c == '-' && i+1 < len(s) && s[i+1] == '-':
-			for i < len(s) && s[i] != '\n' {
-				i++
-			}
-			continue
-
-		case c == '/' && i+1 < len(s) && s[i+1] == '*':
-			end := strings.Index(s[i+2:], "*/")
-			if end < 0 {
-				return nil, fmt.Errorf("comment at offset %d is not closed", start)
-			}
-			i += 2 + end + 2
-			continue
-
-		case c == '\'':
-			_, next, ok := readQuoted(s, i)
-			if !ok {
-				return nil, fmt.Errorf("string at offset %d is not closed", start)
-			}
-			i = next
-			toks = append(toks, token{kind: tokString, text: s[start:i], start: start, end: i})
-
-		case c == '"' || c == '[' || c == '`':
-			_, next, ok := readQuoted(s, i)
-			if !ok {
-				return nil, fmt.Errorf("quoted identifier at offset %d is not closed", start)
-			}
-			i = next
-			toks = append(toks, token{kind: tokQuoted, text: s[start:i], start: start, end: i})
-
-		case c == '$' && dollarTag(s, i) != "":
-			tag := dollarTag(s, i)
-			end := strings.Index(s[i+len(tag):], tag)
-			if end < 0 {
-				return nil, fmt.Errorf("dollar-quoted string at offset %d is not closed", start)
-			}
-			i += len(tag) + end + len(tag)
-			toks = append(toks, token{kind: tokString, text: s[start:i], start: start, end: i})
-
-		case c >= '0' && c <= '9':
-			i = scanWord(s, i)
-			if i+1 < len(s) && s[i] == '.' && s[i+1] >= '0' && s[i+1] <= '9' {
-				i = scanWord(s, i+1)
-			}
-			toks = append(toks, token{kind: tokNumber, text: s[start:i], start: start, end: i})
-
-		case isWordStart(s, i):
-			i = scanWord(s, i)
-			toks = append(toks, token{kind: tokWord, text: s[start:i], start: start, end: i})
-
-		case c == '@' || c == '$' || c == ':' || c == '?':
-			// Stages, bind parameters and positional columns.
-			i = scanWord(s, i+1)
-			toks = append(toks, token{kind: tokOther, text: s[start:i], start: start, end: i})
-
-		default:
-			_, size := utf8.DecodeRuneInString(s[i:])
-			i += size
-			toks = append(toks, token{kind: tokPunct, text: s[start:i], start: start, end: i})
-		}
-	}
-	return toks, nil
-}
-
-// dollarTag returns the opening "$$" or "$tag$" of a dollar-quoted string
-// at s[i], or "" when there is none.
-func dollarTag(s string, i int) string {
-	for j := i + 1; j < len(s); j++ {
-		c := s[j]
-		if c == '$' {
-			return s[i : j+1]
-		}
-		if !(c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || j > i+1 && '0' <= c && c <= '9') {
-			return ""
-		}
-	}
-	return ""
-}
-
-func isWordStart(s string, i int) bool {
-	c := s[i]
-	if c == '_' || c == '#' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' {
-		return true
-	}
-	if c < utf8.RuneSelf {
-		return false
-	}
-	r, _ := utf8.DecodeRuneInString(s[i:])
-	return unicode.IsLetter(r)
-}
-
-// scanWord returns the index after the identifier characters from s[i].
-func scanWord(s string, i int) int {
-	for i < len(s) {
-		c := s[i]
-		if c == '_' || c == '$' || c == '#' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			return i
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r) {
-			return i
-		}
-		i += size
-	}
-	return i
 }
 
 type frameKind uint8

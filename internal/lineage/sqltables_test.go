@@ -86,37 +86,141 @@ func TestExtractTables(t *testing.T) {
 	}
 }
 
-// FuzzExtractTables checks that any input gives a sorted list without
-// duplicates whose every entry reads back as a dotted name, and that
-// matching the query as custom SQL reports every table it found.
+// extractTablesDialectCases are queries whose comments, strings or names
+// read differently in some dialects. Each is also read without a dialect,
+// where the result differs, to show what the dialect changes.
+var extractTablesDialectCases = []struct {
+	name    string
+	dialect string
+	sql     string
+	want    []string
+	generic []string
+}{
+	{"snowflake slash comment", "snowflake", "select * from silver.transfers\n// old version: select * from silver.blocks\n",
+		[]string{"silver.transfers"}, []string{"silver.blocks", "silver.transfers"}},
+	{"snowflake escaped quote", "snowflake", `select * from silver.transfers t join core.fact_blocks b on t.x = b.x where t.memo not like '%\'%'`,
+		[]string{"core.fact_blocks", "silver.transfers"}, nil},
+	{"snowflake escaped quote hides from", "snowflake", `select 'a\' from silver.blocks where \'' as c from silver.transfers`,
+		[]string{"silver.transfers"}, []string{"silver.blocks", "silver.transfers"}},
+	{"snowflake escaped backslash", "snowflake", `select 'a\\' from t`, []string{"t"}, []string{"t"}},
+	{"snowflake dollar string", "snowflake", "select $$it's from silver.blocks$$ as c from silver.transfers",
+		[]string{"silver.transfers"}, []string{"silver.transfers"}},
+	{"bigquery escaped quote", "bigquery", `select * from jaffle_shop.orders where name != 'O\'Brien'`,
+		[]string{"jaffle_shop.orders"}, nil},
+	{"bigquery hash comment", "bigquery", "select * from jaffle_shop.orders # it's a comment\n",
+		[]string{"jaffle_shop.orders"}, nil},
+	{"bigquery hash comment hides join", "bigquery", "select * from a # join hidden\njoin b using (id)",
+		[]string{"a", "b"}, []string{"a", "b", "hidden"}},
+	{"bigquery triple-quoted string", "bigquery", "select '''it's from x''' as a from jaffle_shop.orders",
+		[]string{"jaffle_shop.orders"}, nil},
+	{"bigquery double-quoted string", "bigquery", `select "it\"s from x" from t`, []string{"t"}, nil},
+	{"bigquery triple double quotes", "bigquery", `select """from "x" y""" from t`, []string{"t"}, []string{"t"}},
+	{"bigquery triple quotes hide a quote", "bigquery", `select """it"s from x""" from t`, []string{"t"}, nil},
+	{"mysql hash comment", "mysql", "select * from t # from x\njoin u on true", []string{"t", "u"}, []string{"t", "u", "x"}},
+	{"mysql double-quoted string", "mysql", `select "from \"x" from t`, []string{"t"}, nil},
+	{"databricks nested comment", "databricks", "select * from t /* outer /* inner */ from x */ join u on true",
+		[]string{"t", "u"}, []string{"t", "u", "x"}},
+	{"databricks escaped quote", "databricks", `select 'it\'s from x' from t`, []string{"t"}, nil},
+	{"postgres nested comment", "postgres", "select * from a /* outer /* inner */ from hidden */ join b on true",
+		[]string{"a", "b"}, []string{"a", "b", "hidden"}},
+	{"postgres escape string", "postgres", `select E'it\'s from x' from t`, []string{"t"}, nil},
+	{"postgres standard string keeps backslash", "postgres", `select 'a\' from t`, []string{"t"}, []string{"t"}},
+	{"postgres hash operator", "postgres", "select a # b from t", []string{"t"}, []string{"t"}},
+	{"postgres array subscript", "postgres", "select arr[1] from t", []string{"t"}, []string{"t"}},
+	{"duckdb as postgres", "duckdb", "select * from a /* /* */ from hidden */ join b on true", []string{"a", "b"}, []string{"a", "b", "hidden"}},
+	{"sqlserver temporary table", "sqlserver", "select * into #tmp from main.orders; select * from #tmp join main.customers on 1=1",
+		[]string{"main.customers", "main.orders"}, []string{"#tmp", "main.customers", "main.orders"}},
+	{"sqlserver nested comment", "sqlserver", "select * from t /* a /* b */ from x */ join u on 1=1", []string{"t", "u"}, []string{"t", "u", "x"}},
+	{"sqlserver brackets", "sqlserver", "select * from [main].[ord]]ers]", []string{"[main].[ord]]ers]"}, []string{"[main].[ord]]ers]"}},
+	{"tableau connection type", "azure_sql_dw", "select * from ##global join s.t on 1=1", []string{"s.t"}, []string{"##global", "s.t"}},
+	{"unknown dialect", "teradata", "select * from #t", []string{"#t"}, []string{"#t"}},
+	{"unclosed nested comment", "postgres", "select * from t /* a /* b */", nil, []string{"t"}},
+}
+
+func TestExtractTablesFor(t *testing.T) {
+	for _, tc := range extractTablesDialectCases {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, ExtractTablesFor(tc.sql, tc.dialect)); diff != "" {
+				t.Errorf("ExtractTablesFor(%q, %q) (-want +got):\n%s", tc.sql, tc.dialect, diff)
+			}
+			if diff := cmp.Diff(tc.generic, ExtractTables(tc.sql)); diff != "" {
+				t.Errorf("ExtractTables(%q) (-want +got):\n%s", tc.sql, diff)
+			}
+		})
+	}
+}
+
+// TestComputeCustomSQLDialect checks that custom SQL is read under the
+// rules of its connection type, and of the manifest's adapter when the
+// query has none.
+func TestComputeCustomSQLDialect(t *testing.T) {
+	const query = "select * from s.a\n// from s.hidden\nwhere x <> 'it\\'s from s.hidden'"
+	m := func(adapter string) *dbt.Manifest {
+		return &dbt.Manifest{AdapterType: adapter, Nodes: []dbt.Node{node("model.p.a", "db", "s", "a"), node("model.p.hidden", "db", "s", "hidden")}}
+	}
+	tests := []struct {
+		name           string
+		adapter        string
+		connectionType string
+		want           []string
+	}{
+		{"connection type", "postgres", "snowflake", []string{"model.p.a"}},
+		{"adapter", "snowflake", "", []string{"model.p.a"}},
+		{"unknown connection type uses adapter", "snowflake", "sqlproxy", []string{"model.p.a"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := oneTable(m(tc.adapter), nil, []tableau.CustomSQL{{Database: "db", ConnectionType: tc.connectionType, Query: query}})
+			if diff := cmp.Diff(tc.want, res.Workbooks[0].DependsOn); diff != "" {
+				t.Errorf("DependsOn (-want +got):\n%s", diff)
+			}
+			if len(res.Unmatched) != 0 {
+				t.Errorf("Unmatched = %+v, want none", res.Unmatched)
+			}
+		})
+	}
+}
+
+// fuzzDialects are the dialects the fuzz test reads every input under.
+var fuzzDialects = []string{"", "snowflake", "bigquery", "mysql", "databricks", "postgres", "redshift", "sqlserver"}
+
+// FuzzExtractTables checks, under every dialect, that any input gives a
+// sorted list without duplicates whose every entry reads back as a dotted
+// name, and that matching the query as custom SQL reports every table it
+// found.
 func FuzzExtractTables(f *testing.F) {
 	for _, tc := range extractTablesCases {
+		f.Add(tc.sql)
+	}
+	for _, tc := range extractTablesDialectCases {
 		f.Add(tc.sql)
 	}
 	m := &dbt.Manifest{AdapterType: "bigquery", Nodes: []dbt.Node{node("model.p.t", "db", "s", "t")}}
 	ix := NewIndex(m, Options{})
 	f.Fuzz(func(t *testing.T, sql string) {
-		snap := &tableau.Snapshot{Workbooks: []tableau.Workbook{{LUID: "w", EmbeddedDatasources: []tableau.EmbeddedDatasource{
-			{ID: "d", CustomSQL: []tableau.CustomSQL{{Database: "db", Query: sql}}},
-		}}}}
-		res := ix.Compute(snap)
-		if reported := len(res.Workbooks[0].Matches) + len(res.Unmatched); reported == 0 {
-			t.Fatalf("Compute reported nothing for custom SQL %q", sql)
-		}
-
-		got := ExtractTables(sql)
-		if !slices.IsSorted(got) {
-			t.Fatalf("ExtractTables(%q) = %q, not sorted", sql, got)
-		}
-		if len(slices.Compact(slices.Clone(got))) != len(got) {
-			t.Fatalf("ExtractTables(%q) = %q, has duplicates", sql, got)
-		}
-		for _, ref := range got {
-			if strings.TrimSpace(ref) == "" {
-				t.Fatalf("ExtractTables(%q) returned an empty name in %q", sql, got)
+		for _, dialect := range fuzzDialects {
+			snap := &tableau.Snapshot{Workbooks: []tableau.Workbook{{LUID: "w", EmbeddedDatasources: []tableau.EmbeddedDatasource{
+				{ID: "d", CustomSQL: []tableau.CustomSQL{{Database: "db", ConnectionType: dialect, Query: sql}}},
+			}}}}
+			res := ix.Compute(snap)
+			if reported := len(res.Workbooks[0].Matches) + len(res.Unmatched); reported == 0 {
+				t.Fatalf("Compute reported nothing for custom SQL %q in dialect %q", sql, dialect)
 			}
-			if _, ok := parseName(ref, true); !ok && !strings.Contains(ref, "..") {
-				t.Fatalf("ExtractTables(%q) returned %q, which does not parse as a name", sql, ref)
+
+			got := ExtractTablesFor(sql, dialect)
+			if !slices.IsSorted(got) {
+				t.Fatalf("ExtractTablesFor(%q, %q) = %q, not sorted", sql, dialect, got)
+			}
+			if len(slices.Compact(slices.Clone(got))) != len(got) {
+				t.Fatalf("ExtractTablesFor(%q, %q) = %q, has duplicates", sql, dialect, got)
+			}
+			for _, ref := range got {
+				if strings.TrimSpace(ref) == "" {
+					t.Fatalf("ExtractTablesFor(%q, %q) returned an empty name in %q", sql, dialect, got)
+				}
+				if _, ok := parseName(ref, true); !ok && !strings.Contains(ref, "..") {
+					t.Fatalf("ExtractTablesFor(%q, %q) returned %q, which does not parse as a name", sql, dialect, ref)
+				}
 			}
 		}
 	})
