@@ -196,7 +196,7 @@ func (c *computation) datasourceOutcomes(out []outcome, src TableRef, tables []t
 
 func (c *computation) tableOutcome(ref TableRef, t tableau.Table, connectionDB string) outcome {
 	name := c.ix.resolve(t.Name, t.Schema, t.Database, t.FullName, connectionDB)
-	ref.Table = displayName(name.db, name.schema, name.table)
+	ref.Table = name.display()
 	return outcome{ref: ref, lookupResult: c.ix.lookup(name)}
 }
 
@@ -224,8 +224,22 @@ func (c *computation) sqlOutcome(ref TableRef, r string, connectionDB string) ou
 	} else if connectionDB != "" {
 		name.db = namePart{text: strings.TrimSpace(connectionDB)}
 	}
-	ref.Table = displayName(name.db, name.schema, name.table)
+	ref.Table = name.display()
 	return outcome{ref: ref, lookupResult: c.ix.lookup(name)}
+}
+
+// unknownSchema stands for the missing schema of a table that has a
+// database, in the run report.
+const unknownSchema = "?"
+
+// display renders the table's name for the run report. A missing schema
+// between a database and a table shows as "?", so that "DB.?.orders" does
+// not read as the schema-and-table name "DB.orders".
+func (t tableName) display() string {
+	if t.db.text != "" && t.schema.text == "" && t.schema.mode != modeQuoted && t.table.text != "" {
+		return displayName(t.db, namePart{text: unknownSchema}, t.table)
+	}
+	return displayName(t.db, t.schema, t.table)
 }
 
 // add records the outcomes of one data source in the workbook's lineage.
@@ -245,6 +259,7 @@ func (wl *WorkbookLineage) add(workbookLUID string, outcomes []outcome, unmatche
 			TableRef:     o.ref,
 			Reason:       o.reason,
 			Candidates:   slices.Clone(o.candidates),
+			Hint:         o.hint,
 		})
 	}
 }
@@ -308,7 +323,10 @@ func compareUnmatched(a, b UnmatchedTable) int {
 	if c := strings.Compare(string(a.Reason), string(b.Reason)); c != 0 {
 		return c
 	}
-	return slices.Compare(a.Candidates, b.Candidates)
+	if c := slices.Compare(a.Candidates, b.Candidates); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Hint, b.Hint)
 }
 
 func compareExtract(a, b ExtractRef) int {

@@ -85,6 +85,16 @@ func unmatched(r TableRef, reason Reason, candidates ...string) UnmatchedTable {
 	return UnmatchedTable{WorkbookLUID: "wb", TableRef: r, Reason: reason, Candidates: candidates}
 }
 
+func withHint(u UnmatchedTable, hint string) UnmatchedTable {
+	u.Hint = hint
+	return u
+}
+
+const (
+	noSchemaHint           = "the name has no schema and Tableau does not report the connection's search path"
+	noSchemaCandidatesHint = noSchemaHint + ", so the candidates are the relations of that table name in every schema"
+)
+
 func TestComputeRules(t *testing.T) {
 	snowflake := &dbt.Manifest{AdapterType: "snowflake",
 		Nodes: []dbt.Node{
@@ -272,8 +282,25 @@ func TestComputeRules(t *testing.T) {
 			m:      postgres,
 			tables: []tableau.Table{table("shop", "", "transactions"), table("", "", "nothing")},
 			unmatched: []UnmatchedTable{
-				unmatched(ref("nothing"), ReasonNoRelation),
-				unmatched(ref("shop.transactions"), ReasonNoRelation, "model.p.payments", "source.p.bank.transactions"),
+				withHint(unmatched(ref("nothing"), ReasonNoRelation), noSchemaHint),
+				withHint(unmatched(ref("shop.?.transactions"), ReasonNoRelation, "model.p.payments", "source.p.bank.transactions"), noSchemaCandidatesHint),
+			},
+		},
+		{
+			name:    "one-part name in custom sql",
+			m:       postgres,
+			queries: []tableau.CustomSQL{{Database: "shop", Query: "select * from transactions"}},
+			unmatched: []UnmatchedTable{
+				withHint(unmatched(sqlRef("shop.?.transactions"), ReasonNoRelation, "model.p.payments", "source.p.bank.transactions"), noSchemaCandidatesHint),
+			},
+		},
+		{
+			name:   "other database lists candidates",
+			m:      snowflake,
+			tables: []tableau.Table{table("DEV", "PROD", "FCT_ORDERS"), table("DEV", "PROD", "nothing")},
+			unmatched: []UnmatchedTable{
+				withHint(unmatched(ref("DEV.PROD.FCT_ORDERS"), ReasonNoRelation, "model.p.fct_orders"), "same schema and table in database ANALYTICS"),
+				unmatched(ref("DEV.PROD.nothing"), ReasonNoRelation),
 			},
 		},
 		{

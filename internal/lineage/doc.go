@@ -19,7 +19,13 @@
 // database matches on schema and name only when exactly one relation in
 // the manifest has them, and otherwise it is ambiguous and lists the
 // candidates. A table without schema matches nothing and lists the
-// relations of that name as candidates. Ephemeral and disabled nodes and
+// relations of that name as candidates. In the run report its name shows
+// the missing schema as "?" ("SHOP.?.orders" for "select * from orders" on
+// a connection to database SHOP), so that it does not read as
+// schema.table. A table whose database has no such relation, while other
+// databases do (a workbook on a development database, say), matches
+// nothing and lists those relations as candidates, with the hint "same
+// schema and table in database X". Ephemeral and disabled nodes and
 // disabled sources never match, but a table that matches nothing else and
 // names one of them is reported as ephemeral or disabled. A disabled copy
 // of an enabled node (the manifest's disabled section keeps one per

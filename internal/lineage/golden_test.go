@@ -107,7 +107,7 @@ func TestGoldenManifests(t *testing.T) {
 				},
 				Unmatched: []UnmatchedTable{
 					{WorkbookLUID: jaffleRawLUID, TableRef: jaffleRawPayments, Reason: ReasonNoRelation},
-					{WorkbookLUID: jaffleRawLUID, TableRef: in("Staging (live)", "emb-live", "locations"), Reason: ReasonNoRelation, Candidates: []string{"model.jaffle_shop.locations"}},
+					{WorkbookLUID: jaffleRawLUID, TableRef: in("Staging (live)", "emb-live", "locations"), Reason: ReasonNoRelation, Candidates: []string{"model.jaffle_shop.locations"}, Hint: noSchemaCandidatesHint},
 				},
 			},
 		},

@@ -215,9 +215,10 @@ type lookupResult struct {
 	// uniqueIDs contains the nodes of the one relation that matched, sorted.
 	uniqueIDs  []string
 	schemaOnly bool
-	// reason and candidates explain why nothing matched.
+	// reason, candidates and hint explain why nothing matched.
 	reason     Reason
 	candidates []string
+	hint       string
 }
 
 // lookup finds the dbt relation that an upstream table is.
@@ -233,7 +234,11 @@ func (ix *Index) lookup(t tableName) lookupResult {
 		if len(cands) == 0 {
 			cands = ix.filter(ix.inertName[nk], linkName, t, false, false)
 		}
-		return lookupResult{reason: ReasonNoRelation, candidates: ids(cands)}
+		hint := "the name has no schema and Tableau does not report the connection's search path"
+		if len(cands) > 0 {
+			hint += ", so the candidates are the relations of that table name in every schema"
+		}
+		return lookupResult{reason: ReasonNoRelation, candidates: ids(cands), hint: hint}
 	}
 
 	sk := ix.keys.key(kindSchema, t.schema.text, t.table.text, "")
@@ -256,6 +261,9 @@ func (ix *Index) lookup(t tableName) lookupResult {
 		inert := ix.filter(ix.inertFull[fk], linkFull, t, true, true)
 		if len(inert) == 0 {
 			inert = ix.filterNoDatabase(ix.inertSchema[sk], t)
+		}
+		if len(inert) == 0 {
+			return otherDatabases(ix.filter(ix.bySchema[sk], linkSchema, t, false, true))
 		}
 		return inertResult(inert)
 	}
@@ -324,6 +332,27 @@ func decide(found []*entry, t tableName, schemaOnly bool) lookupResult {
 		return lookupResult{uniqueIDs: ids(exact), schemaOnly: schemaOnly}
 	}
 	return lookupResult{reason: ReasonAmbiguous, candidates: ids(found)}
+}
+
+// otherDatabases explains a table that no relation of its database is by
+// the relations with the same schema and table name in other databases:
+// a workbook on a development database, for one, when dbt builds the
+// production one.
+func otherDatabases(found []*entry) lookupResult {
+	if len(found) == 0 {
+		return lookupResult{reason: ReasonNoRelation}
+	}
+	var dbs []string
+	for _, e := range found {
+		dbs = append(dbs, e.stored[0])
+	}
+	slices.Sort(dbs)
+	dbs = slices.Compact(dbs)
+	word := "database "
+	if len(dbs) > 1 {
+		word = "databases "
+	}
+	return lookupResult{reason: ReasonNoRelation, candidates: ids(found), hint: "same schema and table in " + word + strings.Join(dbs, ", ")}
 }
 
 func inertResult(inert []*entry) lookupResult {

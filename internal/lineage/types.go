@@ -32,7 +32,10 @@ type TableRef struct {
 	DatasourceID string
 	Published    bool
 	// Table is the table as Tableau reported it, "db.schema.table" where
-	// known; FromCustomSQL marks tables read from a custom SQL query.
+	// known; FromCustomSQL marks tables read from a custom SQL query. A
+	// table with a database but no schema, such as a one-part name in
+	// custom SQL on a connection to database DB, shows as "DB.?.table", so
+	// that it does not read as schema.table.
 	Table         string
 	FromCustomSQL bool
 }
@@ -67,8 +70,15 @@ type UnmatchedTable struct {
 	Reason Reason
 	// Candidates holds the unique IDs that made a match ambiguous, or the
 	// ephemeral or disabled node that was found, or for a table without
-	// schema the nodes of that table name.
+	// schema the nodes of that table name, or for a table whose database
+	// no relation has the nodes with the same schema and table name in
+	// other databases.
 	Candidates []string `json:",omitempty"`
+	// Hint explains the candidates of a table that matched no relation,
+	// such as "same schema and table in database ANALYTICS" when only the
+	// database differs (a workbook on a development database, say). It is
+	// empty when there is nothing to add to Reason.
+	Hint string `json:",omitempty"`
 }
 
 // ExtractRef is an extract a workbook uses: an embedded data source with
