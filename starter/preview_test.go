@@ -259,3 +259,22 @@ func previewFirstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
 }
+
+func TestPreviewWarnsUnmatchedRule(t *testing.T) {
+	curation := filepath.Join(t.TempDir(), "curation.yml")
+	if err := os.WriteFile(curation, []byte("version: 1\ninclude:\n  projects: [Markting]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runPreviewArgs(t, "--manifest", previewManifest, "--snapshot", previewSnapshot, "--curation", curation)
+	if code != exitOK {
+		t.Fatalf("exit code %d, stderr:\n%s", code, stderr)
+	}
+	for _, want := range []string{
+		`warning: curation include rule project "Markting" (line 3) matches no workbook in the Tableau snapshot: check the spelling`,
+		"warning: no exposures: every workbook of the Tableau snapshot was skipped",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr does not contain %q:\n%s", want, stderr)
+		}
+	}
+}

@@ -59,6 +59,9 @@ type Selector struct {
 
 	// patterns caches NamePatterns compiled, in the same order.
 	patterns []*regexp.Regexp
+	// lines holds the curation file line of each rule, by rule kind, in the
+	// order of the lists above. A selector built in code has none.
+	lines map[string][]int
 }
 
 // Override changes one workbook's exposure. Empty fields change nothing.
@@ -166,6 +169,12 @@ func parseSelector(n *yaml.Node, s *Selector) error {
 		list, err := stringList(v)
 		if err != nil {
 			return err
+		}
+		if s.lines == nil {
+			s.lines = make(map[string][]int)
+		}
+		for _, item := range deref(v).Content {
+			s.lines[ruleKinds[key]] = append(s.lines[ruleKinds[key]], item.Line)
 		}
 		switch key {
 		case "workbooks":
@@ -366,39 +375,121 @@ func globRegexp(pattern string) (*regexp.Regexp, error) {
 	return regexp.Compile(b.String())
 }
 
-// selects reports whether the selector matches a workbook, and which rule
-// matched. collectionNames maps collection LUIDs to names.
-func (s Selector) selects(wb tableau.Workbook, collectionNames map[string]string) (string, bool) {
-	for _, luid := range s.WorkbookLUIDs {
-		if strings.EqualFold(luid, wb.LUID) {
-			return "workbook " + luid, true
+// ruleKinds maps the keys of a selector in the curation file to the rule
+// kinds that reports and warnings name.
+var ruleKinds = map[string]string{
+	"workbooks":   "workbook",
+	"names":       "name pattern",
+	"projects":    "project",
+	"collections": "collection",
+}
+
+// selectorRule is one rule of a selector.
+type selectorRule struct {
+	kind  string // a value of ruleKinds
+	value string
+	line  int // 0 when not read from a file
+	// pattern is the compiled name pattern; nil for other kinds, or when
+	// the pattern does not compile.
+	pattern *regexp.Regexp
+}
+
+// rules lists the selector's rules: workbooks, name patterns, projects,
+// then collections, each in file order.
+func (s Selector) rules() []selectorRule {
+	var out []selectorRule
+	add := func(key string, values []string, patternAt func(int) *regexp.Regexp) {
+		kind := ruleKinds[key]
+		for i, v := range values {
+			r := selectorRule{kind: kind, value: v}
+			if lines := s.lines[kind]; i < len(lines) {
+				r.line = lines[i]
+			}
+			if patternAt != nil {
+				r.pattern = patternAt(i)
+			}
+			out = append(out, r)
 		}
 	}
-	for i, p := range s.NamePatterns {
-		var re *regexp.Regexp
+	add("workbooks", s.WorkbookLUIDs, nil)
+	add("names", s.NamePatterns, func(i int) *regexp.Regexp {
 		if i < len(s.patterns) {
-			re = s.patterns[i]
-		} else if compiled, err := globRegexp(p); err == nil {
-			// A Selector built in code rather than parsed has no cache.
-			re = compiled
+			return s.patterns[i]
 		}
-		if re != nil && re.MatchString(wb.Name) {
-			return "name pattern " + p, true
+		// A Selector built in code rather than parsed has no cache.
+		re, err := globRegexp(s.NamePatterns[i])
+		if err != nil {
+			return nil
 		}
-	}
-	for _, p := range s.Projects {
-		if strings.EqualFold(p, wb.ProjectName) {
-			return "project " + p, true
-		}
-	}
-	for _, c := range s.Collections {
+		return re
+	})
+	add("projects", s.Projects, nil)
+	add("collections", s.Collections, nil)
+	return out
+}
+
+// matches reports whether the rule matches a workbook. LUIDs, projects and
+// collection names compare without case. collectionNames maps lower-case
+// collection LUIDs to names.
+func (r selectorRule) matches(wb tableau.Workbook, collectionNames map[string]string) bool {
+	switch r.kind {
+	case "workbook":
+		return strings.EqualFold(r.value, wb.LUID)
+	case "name pattern":
+		return r.pattern != nil && r.pattern.MatchString(wb.Name)
+	case "project":
+		return strings.EqualFold(r.value, wb.ProjectName)
+	case "collection":
 		for _, luid := range wb.Collections {
-			if c == luid || strings.EqualFold(c, collectionNames[luid]) {
-				return "collection " + c, true
+			if strings.EqualFold(r.value, luid) {
+				return true
+			}
+			if name := collectionNames[strings.ToLower(luid)]; name != "" && strings.EqualFold(r.value, name) {
+				return true
 			}
 		}
 	}
+	return false
+}
+
+// selects reports whether the selector matches a workbook, and which rule
+// matched. collectionNames maps lower-case collection LUIDs to names.
+func (s Selector) selects(wb tableau.Workbook, collectionNames map[string]string) (string, bool) {
+	for _, r := range s.rules() {
+		if r.matches(wb, collectionNames) {
+			return r.kind + " " + r.value, true
+		}
+	}
 	return "", false
+}
+
+// unmatchedRules warns about include and exclude rules that match no
+// workbook of the snapshot. Those are usually typos, and an include rule
+// with a typo silently leaves its workbooks out.
+func (c *Curation) unmatchedRules(workbooks []tableau.Workbook, collectionNames map[string]string) []string {
+	if c == nil {
+		return nil
+	}
+	var warnings []string
+	for _, side := range []struct {
+		name     string
+		selector Selector
+	}{{"include", c.Include}, {"exclude", c.Exclude}} {
+		rules := side.selector.rules()
+		slices.SortStableFunc(rules, func(a, b selectorRule) int { return a.line - b.line })
+		for _, r := range rules {
+			if slices.ContainsFunc(workbooks, func(wb tableau.Workbook) bool { return r.matches(wb, collectionNames) }) {
+				continue
+			}
+			where := ""
+			if r.line > 0 {
+				where = fmt.Sprintf(" (line %d)", r.line)
+			}
+			warnings = append(warnings, fmt.Sprintf("curation %s rule %s %q%s matches no workbook in the Tableau snapshot: check the spelling",
+				side.name, r.kind, r.value, where))
+		}
+	}
+	return warnings
 }
 
 // override returns the override for a workbook. LUIDs compare without

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/autoexposures/autoexposures/internal/lineage"
 	"github.com/autoexposures/autoexposures/internal/tableau"
 )
 
@@ -138,6 +139,7 @@ func TestCurationSelection(t *testing.T) {
 		{"no rules keeps", "version: 1\n", ""},
 		{"include by collection name", "version: 1\ninclude: {collections: [executive]}\n", ""},
 		{"include by collection luid", "version: 1\ninclude: {collections: [c1]}\n", ""},
+		{"collection luid without case", "version: 1\ninclude: {collections: [C1]}\n", ""},
 		{"include by project misses", "version: 1\ninclude: {projects: [Marketing]}\n", "not matched by any include rule"},
 		{"exclude by pattern", "version: 1\nexclude: {names: [\"*(OLD)*\"]}\n", "excluded by name pattern *(OLD)*"},
 		{"exclude by question mark", "version: 1\nexclude: {names: [\"Sales (old) Q?\"]}\n", "excluded by name pattern Sales (old) Q?"},
@@ -193,5 +195,71 @@ workbooks:
 	}
 	if diff := cmp.Diff([]string{"Finance", "Sales"}, c.Exclude.Collections); diff != "" {
 		t.Errorf("list through an alias (-want +got):\n%s", diff)
+	}
+}
+
+// TestCurationRulesMatchingNothing checks the warnings for selection rules
+// that match no workbook of the snapshot, which usually are typos, and for
+// a selection that leaves no exposure.
+func TestCurationRulesMatchingNothing(t *testing.T) {
+	tests := []struct {
+		name          string
+		data          string
+		wantWarnings  []string
+		wantExposures int
+	}{
+		{
+			name: "include typo empties the file",
+			data: "version: 1\ninclude:\n  projects: [Comercial]\n",
+			wantWarnings: []string{
+				`curation include rule project "Comercial" (line 3) matches no workbook in the Tableau snapshot: check the spelling`,
+				"no exposures: every workbook of the Tableau snapshot was skipped (see skipped in the report)",
+			},
+		},
+		{
+			name:          "collection luid in upper case matches",
+			data:          "version: 1\ninclude:\n  collections: [C0000001]\n",
+			wantWarnings:  []string{},
+			wantExposures: 2,
+		},
+		{
+			name: "unmatched rules of both kinds",
+			data: "version: 1\ninclude:\n  collections: [Executive, Board]\n  names: [\"Sales*\"]\nexclude:\n  workbooks: [99999999-0000-4000-8000-000000000000]\n  names: [\"Copy of *\"]\n",
+			wantWarnings: []string{
+				`curation include rule collection "Board" (line 3) matches no workbook in the Tableau snapshot: check the spelling`,
+				`curation exclude rule workbook "99999999-0000-4000-8000-000000000000" (line 6) matches no workbook in the Tableau snapshot: check the spelling`,
+				`curation exclude rule name pattern "Copy of *" (line 7) matches no workbook in the Tableau snapshot: check the spelling`,
+			},
+			wantExposures: 2,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cur, err := ParseCuration([]byte(tt.data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := build(Input{Manifest: handManifest("1.10.2"), Snapshot: handSnapshot(), Curation: cur}, handLineage())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.wantWarnings, out.Report.Warnings); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+			if out.Report.Exposures != tt.wantExposures {
+				t.Errorf("got %d exposures, want %d", out.Report.Exposures, tt.wantExposures)
+			}
+		})
+	}
+}
+
+func TestNoExposuresWarning(t *testing.T) {
+	out, err := build(Input{Manifest: handManifest("1.10.2"), Snapshot: &tableau.Snapshot{}}, &lineage.Result{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"no exposures: the Tableau snapshot has no workbooks"}
+	if diff := cmp.Diff(want, out.Report.Warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 }

@@ -101,9 +101,11 @@ func build(in Input, res *lineage.Result) (*Output, error) {
 	m, snap := in.Manifest, in.Snapshot
 	idx := newManifestIndex(m)
 
+	// Collection and workbook LUIDs compare without case, so the maps
+	// below are keyed by lower-case LUIDs.
 	collectionNames := make(map[string]string, len(snap.Collections))
 	for _, c := range snap.Collections {
-		collectionNames[c.LUID] = c.Name
+		collectionNames[strings.ToLower(c.LUID)] = c.Name
 	}
 	lineageByLUID := make(map[string]lineage.WorkbookLineage, len(res.Workbooks))
 	for _, wl := range res.Workbooks {
@@ -115,15 +117,18 @@ func build(in Input, res *lineage.Result) (*Output, error) {
 	collectionsOf := make(map[string][]string)
 	for _, c := range snap.Collections {
 		for _, luid := range c.WorkbookLUIDs {
-			collectionsOf[luid] = append(collectionsOf[luid], c.LUID)
+			key := strings.ToLower(luid)
+			collectionsOf[key] = append(collectionsOf[key], c.LUID)
 		}
 	}
 	workbooks := slices.Clone(snap.Workbooks)
 	for i := range workbooks {
 		wb := &workbooks[i]
-		all := append(slices.Clone(wb.Collections), collectionsOf[wb.LUID]...)
-		slices.Sort(all)
-		wb.Collections = slices.Compact(all)
+		all := append(slices.Clone(wb.Collections), collectionsOf[strings.ToLower(wb.LUID)]...)
+		slices.SortFunc(all, func(a, b string) int {
+			return cmp.Or(cmp.Compare(strings.ToLower(a), strings.ToLower(b)), cmp.Compare(a, b))
+		})
+		wb.Collections = slices.CompactFunc(all, strings.EqualFold)
 	}
 	slices.SortFunc(workbooks, func(a, b tableau.Workbook) int { return cmp.Compare(a.LUID, b.LUID) })
 
@@ -193,7 +198,14 @@ func build(in Input, res *lineage.Result) (*Output, error) {
 	}
 
 	report.fill(exposures, res, in.Previous, configForm)
+	report.Warnings = append(report.Warnings, in.Curation.unmatchedRules(workbooks, collectionNames)...)
 	report.Warnings = append(report.Warnings, unusedOverrides(in.Curation, workbooks)...)
+	switch {
+	case len(workbooks) == 0:
+		report.Warnings = append(report.Warnings, "no exposures: the Tableau snapshot has no workbooks")
+	case len(exposures) == 0:
+		report.Warnings = append(report.Warnings, "no exposures: every workbook of the Tableau snapshot was skipped (see skipped in the report)")
+	}
 
 	return &Output{
 		YAML:      data,
@@ -248,7 +260,7 @@ func newExposure(wb tableau.Workbook, name string, o Override, c *Curation, matu
 	collectionNames map[string]string, refs []depRef, nodeIDs []string) Exposure {
 	var collections []string
 	for _, luid := range wb.Collections {
-		collections = append(collections, cmp.Or(collectionNames[luid], luid))
+		collections = append(collections, cmp.Or(collectionNames[strings.ToLower(luid)], luid))
 	}
 	slices.Sort(collections)
 	collections = slices.Compact(collections)
