@@ -23,7 +23,10 @@ const staleTempAge = time.Hour
 // Dir is a Store in a directory on a local disk:
 //
 //	blobs/<first two hex digits>/<hash>   the stored bytes
+//	kinds/<kind>/<hash>                   an empty marker: the blob was put
+//	                                      as this kind, last at its mtime
 //	latest/<kind>.json                    the latest pointer of each kind
+//	locks/<name>.lock                     lock files (see Lock)
 //	tmp/                                  files being written
 //
 // Every file is written to tmp/ first and renamed into place, so a reader
@@ -48,7 +51,7 @@ func New(root string) (*Dir, error) {
 		return nil, fmt.Errorf("resolving store directory %s: %w", root, err)
 	}
 	d := &Dir{root: abs}
-	for _, sub := range []string{"blobs", "latest", "tmp"} {
+	for _, sub := range []string{"blobs", "kinds", "latest", "locks", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(abs, sub), 0o755); err != nil {
 			return nil, fmt.Errorf("creating store directory: %w", err)
 		}
@@ -88,10 +91,22 @@ func (d *Dir) Put(kind string, r io.Reader) (Ref, error) {
 	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
 		return Ref{}, fmt.Errorf("creating blob directory: %w", err)
 	}
+
+	// The shared lock keeps Prune from deleting the blob between the
+	// rename and the marker update, when Prune would still see the marker
+	// of an earlier Put of the same bytes as old.
+	unlock, err := d.lockBlocking(pruneLock, false)
+	if err != nil {
+		return Ref{}, fmt.Errorf("storing %s blob %s: %w", kind, ref.Hash, err)
+	}
+	defer unlock()
 	if err := os.Rename(tmp.Name(), final); err != nil {
 		return Ref{}, fmt.Errorf("storing %s blob %s: %w", kind, ref.Hash, err)
 	}
 	syncDir(filepath.Dir(final))
+	if err := d.touchMarker(ref); err != nil {
+		return Ref{}, fmt.Errorf("storing %s blob %s: %w", kind, ref.Hash, err)
+	}
 	return ref, nil
 }
 
@@ -126,28 +141,26 @@ func (d *Dir) Path(ref Ref) (string, error) {
 }
 
 // Delete implements Store. It refuses to delete a blob that a latest
-// pointer names.
+// pointer names. It removes ref's kind marker, and the bytes only when no
+// other kind was put with the same bytes.
 func (d *Dir) Delete(ref Ref) error {
 	if err := ref.Validate(); err != nil {
 		return err
 	}
-	entries, err := os.ReadDir(filepath.Join(d.root, "latest"))
+	unlock, err := d.lockBlocking(pruneLock, true)
 	if err != nil {
 		return fmt.Errorf("deleting blob %s: %w", ref, err)
 	}
-	for _, e := range entries {
-		kind, ok := strings.CutSuffix(e.Name(), ".json")
-		if !ok {
-			continue
-		}
-		if latest, err := d.Latest(kind); err == nil && latest.Hash == ref.Hash {
-			return fmt.Errorf("deleting blob %s: it is the latest %s", ref, kind)
-		}
-	}
-	if err := os.Remove(d.blobPath(ref)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	defer unlock()
+
+	named, err := d.latestHashes()
+	if err != nil {
 		return fmt.Errorf("deleting blob %s: %w", ref, err)
 	}
-	return nil
+	if kind, ok := named[ref.Hash]; ok {
+		return fmt.Errorf("deleting blob %s: it is the latest %s", ref, kind)
+	}
+	return d.deleteUnlocked(ref.Kind, ref.Hash)
 }
 
 // SetLatest implements Store.
@@ -158,15 +171,8 @@ func (d *Dir) SetLatest(kind string, ref Ref) error {
 	if err := ref.Validate(); err != nil {
 		return err
 	}
-	info, err := os.Stat(d.blobPath(ref))
-	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("setting latest %s: blob %s: %w", kind, ref, ErrNotFound)
-	}
-	if err != nil {
-		return fmt.Errorf("setting latest %s: %w", kind, err)
-	}
-	if info.Size() != ref.Size {
-		return fmt.Errorf("setting latest %s: blob %s has %d bytes, but the ref has size %d", kind, ref, info.Size(), ref.Size)
+	if err := d.checkStored(kind, ref); err != nil {
+		return err
 	}
 
 	data, err := json.Marshal(ref)
@@ -181,24 +187,8 @@ func (d *Dir) SetLatest(kind string, ref Ref) error {
 
 // Latest implements Store.
 func (d *Dir) Latest(kind string) (Ref, error) {
-	if err := validateKind(kind); err != nil {
-		return Ref{}, err
-	}
-	data, err := os.ReadFile(d.latestPath(kind))
-	if errors.Is(err, fs.ErrNotExist) {
-		return Ref{}, fmt.Errorf("latest %s: %w", kind, ErrNotFound)
-	}
-	if err != nil {
-		return Ref{}, fmt.Errorf("reading latest %s: %w", kind, err)
-	}
-	var ref Ref
-	if err := json.Unmarshal(data, &ref); err != nil {
-		return Ref{}, fmt.Errorf("reading latest %s from %s: %w", kind, d.latestPath(kind), err)
-	}
-	if err := ref.Validate(); err != nil {
-		return Ref{}, fmt.Errorf("reading latest %s from %s: %w", kind, d.latestPath(kind), err)
-	}
-	return ref, nil
+	ref, _, err := d.LatestAt(kind)
+	return ref, err
 }
 
 func (d *Dir) blobPath(ref Ref) string {

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"regexp"
+	"time"
 )
 
 // Kinds of blobs the workflows keep. A kind names what the bytes are; the
@@ -43,6 +45,31 @@ type Store interface {
 	// Delete removes the blob ref names. Deleting a missing blob is not an
 	// error. A reader that has the blob open keeps reading it.
 	Delete(ref Ref) error
+
+	// AdvanceLatest points kind's latest pointer at ref only when at, the
+	// time of ref's content (a manifest's generated_at, for example), is
+	// not before the time of the blob the pointer names; at equal times
+	// the later call wins. A pointer without a time gets it from timeOf,
+	// or counts as older when timeOf is nil. It returns the ref the
+	// pointer holds afterwards and whether that is ref.
+	AdvanceLatest(kind string, ref Ref, at time.Time, timeOf func(Ref) (time.Time, error)) (latest Ref, isLatest bool, err error)
+	// LatestAt is Latest with the time AdvanceLatest recorded, zero when
+	// the pointer was set by SetLatest.
+	LatestAt(kind string) (Ref, time.Time, error)
+	// StoredAt returns when ref's bytes were last put as ref's kind.
+	StoredAt(ref Ref) (time.Time, error)
+	// Prune deletes old blobs as r says and never one a latest pointer
+	// names; now is the time ages are measured from.
+	Prune(r Retention, now time.Time) (PruneResult, error)
+}
+
+// Locker is implemented by stores that can serialize a step across the
+// workers sharing them. Dir takes a file lock, which covers the workers on
+// one machine.
+type Locker interface {
+	// Lock takes the exclusive lock called name, waiting until ctx is
+	// done, and returns the function that releases it.
+	Lock(ctx context.Context, name string) (unlock func(), err error)
 }
 
 // Ref names a stored blob: what it is, its sha256 hash as lowercase hex and
