@@ -47,6 +47,16 @@ type Settings struct {
 	// chunk fits in fewer Metadata API requests than there are slots.
 	SyncParallelChunks int `env:"AUTOEXPOSURES_SYNC_PARALLEL_CHUNKS, default=1"`
 
+	// StateRetention is how many blobs of each kind (manifests, run
+	// results, snapshots, reports and the like) the state directory keeps,
+	// newest first. Older ones are deleted after each successful
+	// computation once they are older than StateRetentionAge.
+	StateRetention int `env:"AUTOEXPOSURES_STATE_RETENTION, default=10"`
+	// StateRetentionAge keeps every blob stored more recently than this,
+	// because a running workflow may still read it. It must be longer than
+	// the longest workflow; the lineage read may take up to 24 hours.
+	StateRetentionAge time.Duration `env:"AUTOEXPOSURES_STATE_RETENTION_AGE, default=24h"`
+
 	// Refresh switches extract refreshes on or off (on, off, true, false).
 	Refresh Switch `env:"AUTOEXPOSURES_REFRESH, default=on"`
 	// RefreshMinInterval skips a refresh of an extract refreshed more
@@ -64,6 +74,10 @@ type Settings struct {
 // MaxSyncChunkSize bounds SyncChunkSize so that one chunk's lineage stays a
 // few megabytes and one checkpoint never takes long to redo.
 const MaxSyncChunkSize = 5000
+
+// MinStateRetentionAge bounds StateRetentionAge from below: a post-job run
+// reads its manifest again minutes after storing it.
+const MinStateRetentionAge = time.Hour
 
 // MaxSyncParallelChunks bounds SyncParallelChunks; more chunks in flight
 // than the Tableau client has request slots only hold memory.
@@ -130,6 +144,12 @@ func (s Settings) validate() []string {
 	}
 	if s.SyncParallelChunks < 1 || s.SyncParallelChunks > MaxSyncParallelChunks {
 		problems = append(problems, fmt.Sprintf("AUTOEXPOSURES_SYNC_PARALLEL_CHUNKS=%d is out of range: use 1 to %d chunks", s.SyncParallelChunks, MaxSyncParallelChunks))
+	}
+	if s.StateRetention < 1 {
+		problems = append(problems, fmt.Sprintf("AUTOEXPOSURES_STATE_RETENTION=%d is out of range: keep at least 1 blob of each kind", s.StateRetention))
+	}
+	if s.StateRetentionAge < MinStateRetentionAge {
+		problems = append(problems, fmt.Sprintf("AUTOEXPOSURES_STATE_RETENTION_AGE=%s is too short: use at least %s, so that running workflows keep what they read", s.StateRetentionAge, MinStateRetentionAge))
 	}
 	if s.RefreshMinInterval < 0 {
 		problems = append(problems, fmt.Sprintf("AUTOEXPOSURES_REFRESH_MIN_INTERVAL=%s is negative: use a duration such as 24h, or 0 to refresh every time", s.RefreshMinInterval))

@@ -30,6 +30,8 @@ func TestLoadDefaults(t *testing.T) {
 		ExposuresPath:      "out/tableau_exposures.yml",
 		SyncChunkSize:      500,
 		SyncParallelChunks: 1,
+		StateRetention:     10,
+		StateRetentionAge:  24 * time.Hour,
 		Refresh:            true,
 		RefreshMinInterval: 24 * time.Hour,
 		TaskQueue:          "autoexposures",
@@ -57,7 +59,9 @@ func TestLoadFromEnvironment(t *testing.T) {
 		"AUTOEXPOSURES_PROJECTS":             "Default",
 		"AUTOEXPOSURES_WORKBOOK_LUIDS":       "wb-1,wb-2",
 		"AUTOEXPOSURES_SYNC_CHUNK_SIZE":      "250",
-		"AUTOEXPOSURES_SYNC_PARALLEL_CHUNKS": "4",
+		"AUTOEXPOSURES_SYNC_PARALLEL_CHUNKS": "2",
+		"AUTOEXPOSURES_STATE_RETENTION":      "3",
+		"AUTOEXPOSURES_STATE_RETENTION_AGE":  "72h",
 		"AUTOEXPOSURES_REFRESH":              "OFF",
 		"AUTOEXPOSURES_REFRESH_MIN_INTERVAL": "90m",
 		"AUTOEXPOSURES_REFRESH_COLLECTIONS":  "Finance",
@@ -80,7 +84,9 @@ func TestLoadFromEnvironment(t *testing.T) {
 		Projects:             []string{"Default"},
 		WorkbookLUIDs:        []string{"wb-1", "wb-2"},
 		SyncChunkSize:        250,
-		SyncParallelChunks:   4,
+		SyncParallelChunks:   2,
+		StateRetention:       3,
+		StateRetentionAge:    72 * time.Hour,
 		Refresh:              false,
 		RefreshMinInterval:   90 * time.Minute,
 		RefreshCollections:   []string{"Finance"},
@@ -132,6 +138,8 @@ func TestLoadListsEveryProblem(t *testing.T) {
 		"AUTOEXPOSURES_EXPOSURES_FILE":       "exposures.json",
 		"AUTOEXPOSURES_CURATION_FILE":        "/nonexistent/curation.yml",
 		"AUTOEXPOSURES_TASK_QUEUE":           " ",
+		"AUTOEXPOSURES_STATE_RETENTION":      "0",
+		"AUTOEXPOSURES_STATE_RETENTION_AGE":  "10m",
 	})
 
 	_, err := config.LoadFrom(context.Background(), env)
@@ -148,6 +156,8 @@ func TestLoadListsEveryProblem(t *testing.T) {
 		"AUTOEXPOSURES_EXPOSURES_FILE=",
 		"AUTOEXPOSURES_CURATION_FILE=",
 		"AUTOEXPOSURES_TASK_QUEUE",
+		"AUTOEXPOSURES_STATE_RETENTION=",
+		"AUTOEXPOSURES_STATE_RETENTION_AGE=",
 	} {
 		found := false
 		for _, p := range ce.Problems {
@@ -159,8 +169,8 @@ func TestLoadListsEveryProblem(t *testing.T) {
 			t.Errorf("no problem starts with %s; problems:\n%s", key, err)
 		}
 	}
-	if got := len(ce.Problems); got != 7 {
-		t.Errorf("got %d problems, want 7:\n%s", got, err)
+	if got := len(ce.Problems); got != 9 {
+		t.Errorf("got %d problems, want 9:\n%s", got, err)
 	}
 }
 
