@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -27,6 +28,8 @@ type Activities struct {
 	Logger *slog.Logger
 
 	cache decodeCache
+	// computeMu serializes computations when the store has no Locker.
+	computeMu sync.Mutex
 }
 
 // Names of the activities of the sync and post-job flows. They are part of

@@ -148,10 +148,7 @@ func TestLatestRoundTrip(t *testing.T) {
 		t.Errorf("GetLatest before any SetLatest = %v, want a zero ref", none)
 	}
 
-	ref, err := f.store.Put(store.KindManifest, strings.NewReader(`{"metadata":{}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ref := loadManifest(t, f)
 	if _, err := env.ExecuteActivity(activities.SetLatestName, activities.SetLatestInput{Kind: store.KindManifest, Ref: ref}); err != nil {
 		t.Fatal(err)
 	}

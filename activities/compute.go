@@ -62,6 +62,19 @@ type ComputeExposuresResult struct {
 	EnrichedManifestPath string `json:",omitempty"`
 	// Report is the run report in the store.
 	Report store.Ref
+	// Manifest and Snapshot are the inputs the exposures were computed
+	// from: the newest of those passed in and the latest pointers at the
+	// time of writing.
+	Manifest store.Ref `json:",omitzero"`
+	Snapshot store.Ref `json:",omitzero"`
+	// Superseded is set for a post-job run whose manifest is older than the
+	// latest, NewerManifest: its report was computed and stored, but the
+	// exposures file, the report file and the enriched manifest were left
+	// to the newer manifest.
+	Superseded    bool      `json:",omitempty"`
+	NewerManifest store.Ref `json:",omitzero"`
+	// Note explains an unusual outcome, such as Superseded, for summaries.
+	Note string `json:",omitempty"`
 }
 
 // RunReport is the JSON file written next to the exposures file: the
@@ -85,11 +98,28 @@ func (a *Activities) ComputeExposures(ctx context.Context, in ComputeExposuresIn
 		return ComputeExposuresResult{}, invalidInput("computing exposures needs a manifest and a snapshot, got manifest %s and snapshot %s", in.Manifest, in.Snapshot)
 	}
 
-	m, err := a.manifest(in.Manifest, "stored manifest "+in.Manifest.Short())
+	// Two workers computing at once would each write the exposures file,
+	// and the last to finish would win even with older inputs. Under the
+	// lock each computation picks the newest inputs at the time it writes.
+	unlock, err := a.lockCompute(ctx)
+	if err != nil {
+		return ComputeExposuresResult{}, storeError("waiting for another computation to finish", err)
+	}
+	defer unlock()
+	use, err := a.newestInputs(in)
+	if err != nil {
+		return ComputeExposuresResult{}, err
+	}
+	if use.manifest != in.Manifest || use.snapshot != in.Snapshot {
+		logger.Info("computing with newer inputs", "dbt_run_id", in.DbtRunID,
+			"manifest", use.manifest.Hash, "snapshot", use.snapshot.Hash)
+	}
+
+	m, err := a.manifest(use.manifest, "stored manifest "+use.manifest.Short())
 	if err != nil {
 		return ComputeExposuresResult{}, storedInputError("manifest", err)
 	}
-	snap, err := a.snapshot(in.Snapshot)
+	snap, err := a.snapshot(use.snapshot)
 	if err != nil {
 		return ComputeExposuresResult{}, storedInputError("snapshot", err)
 	}
@@ -127,22 +157,59 @@ func (a *Activities) ComputeExposures(ctx context.Context, in ComputeExposuresIn
 		return ComputeExposuresResult{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("generating exposures: %v", err), ErrTypeInvalidInput, nil)
 	}
 
+	in.Manifest, in.Snapshot = use.manifest, use.snapshot
+	if !use.newerManifest.IsZero() {
+		res, err := a.storeSupersededReport(ctx, in, out, use.newerManifest)
+		if err != nil {
+			return ComputeExposuresResult{}, err
+		}
+		logger.Info("exposures not written: a newer manifest is the latest", "dbt_run_id", in.DbtRunID,
+			"manifest", in.Manifest.Hash, "latest_manifest", use.newerManifest.Hash, "report", res.Report.Hash)
+		a.prune(ctx)
+		return res, nil
+	}
+
 	res, err := a.writeOutputs(ctx, in, out)
 	if err != nil {
 		return ComputeExposuresResult{}, err
 	}
 	logger.Info("exposures written", "dbt_run_id", in.DbtRunID, "exposures", res.Exposures,
 		"added", res.Added, "changed", res.Changed, "removed", res.Removed,
-		"unmatched_tables", res.UnmatchedTables, "file_changed", res.FileChanged, "path", res.ExposuresPath)
+		"unmatched_tables", res.UnmatchedTables, "file_changed", res.FileChanged, "path", res.ExposuresPath,
+		"manifest", in.Manifest.Hash, "snapshot", in.Snapshot.Hash)
+	a.prune(ctx)
 	return res, nil
 }
 
+// storeSupersededReport keeps the report of a post-job run whose manifest
+// is older than the latest in the store only, and writes no output file.
+func (a *Activities) storeSupersededReport(ctx context.Context, in ComputeExposuresInput, out *exposures.Output, newer store.Ref) (ComputeExposuresResult, error) {
+	reportRef, err := a.putJSON(store.KindReport, a.runReport(ctx, in, out))
+	if err != nil {
+		return ComputeExposuresResult{}, storeError("storing the run report", err)
+	}
+	res := summarize(out.Report)
+	res.Report = reportRef
+	res.Manifest, res.Snapshot = in.Manifest, in.Snapshot
+	res.Superseded, res.NewerManifest = true, newer
+	res.Note = supersededNote(newer)
+	return res, nil
+}
+
+func (a *Activities) runReport(ctx context.Context, in ComputeExposuresInput, out *exposures.Output) RunReport {
+	return RunReport{
+		DbtRunID:    in.DbtRunID,
+		GeneratedAt: activity.GetInfo(ctx).StartedTime.UTC(),
+		Manifest:    in.Manifest,
+		Snapshot:    in.Snapshot,
+		RunResults:  in.RunResults,
+		Report:      out.Report,
+	}
+}
+
 // writeOutputs writes the exposures file, the report and the enriched
-// manifest, and builds the result.
-//
-// NOTE: two runs that write at once (a sync and a post-job run) are not
-// serialized. The file ends as the one that renamed last wrote it, which
-// may pair an older manifest or snapshot, until the next run rewrites it.
+// manifest from in's manifest and snapshot, and builds the result. The
+// caller holds the compute lock.
 func (a *Activities) writeOutputs(ctx context.Context, in ComputeExposuresInput, out *exposures.Output) (ComputeExposuresResult, error) {
 	path := a.Settings.ExposuresPath
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -153,14 +220,7 @@ func (a *Activities) writeOutputs(ctx context.Context, in ComputeExposuresInput,
 		return ComputeExposuresResult{}, outputError("writing "+path, err)
 	}
 
-	report := RunReport{
-		DbtRunID:    in.DbtRunID,
-		GeneratedAt: activity.GetInfo(ctx).StartedTime.UTC(),
-		Manifest:    in.Manifest,
-		Snapshot:    in.Snapshot,
-		RunResults:  in.RunResults,
-		Report:      out.Report,
-	}
+	report := a.runReport(ctx, in, out)
 	data, err := json.MarshalIndent(report, "", "  ")
 	if err != nil {
 		return ComputeExposuresResult{}, outputError("encoding the run report", err)
@@ -183,6 +243,7 @@ func (a *Activities) writeOutputs(ctx context.Context, in ComputeExposuresInput,
 	res.ExposuresPath = path
 	res.ReportPath = reportPath
 	res.Report = reportRef
+	res.Manifest, res.Snapshot = in.Manifest, in.Snapshot
 
 	if a.Settings.EnrichedManifestPath != "" {
 		if err := a.enrich(in.Manifest, out); err != nil {

@@ -71,8 +71,8 @@ func JobLineageWorkflow(ctx workflow.Context, in JobLineageInput) (JobLineageRes
 	res.Manifest, res.RunResults = loaded.Manifest, loaded.RunResults
 	t.progress.Manifest = loaded.Manifest.Short()
 
-	// NOTE: the last run to finish sets the latest manifest, even when a
-	// notice for an older run arrives late.
+	// The activity keeps the latest manifest when it is newer than this
+	// run's by generated_at, as for a notice that arrives late.
 	err = workflow.ExecuteActivity(storeOptions(ctx, "make the manifest the latest"), activities.SetLatestName,
 		activities.SetLatestInput{Kind: store.KindManifest, Ref: loaded.Manifest}).Get(ctx, nil)
 	if err != nil {
@@ -160,6 +160,9 @@ func latestOrSyncedSnapshot(ctx workflow.Context, t *tracker, dbtRunID string) (
 
 func lineageSummary(r JobLineageResult) string {
 	s := fmt.Sprintf("dbt run %s: %s", r.DbtRunID, exposuresSummary(r.Exposures))
+	if r.Exposures.Superseded {
+		s = fmt.Sprintf("dbt run %s: %s; not written: %s", r.DbtRunID, countsSummary(r.Exposures), r.Exposures.Note)
+	}
 	switch {
 	case r.Refresh.Disabled:
 		s += "; refreshes off"

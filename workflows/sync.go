@@ -149,12 +149,17 @@ func syncSummary(r CollectionSyncResult) string {
 
 // exposuresSummary returns the exposure counts as one line.
 func exposuresSummary(c activities.ComputeExposuresResult) string {
-	s := fmt.Sprintf("%d exposures: %d added, %d changed, %d removed; %d unmatched tables",
-		c.Exposures, c.Added, c.Changed, c.Removed, c.UnmatchedTables)
+	s := countsSummary(c)
 	if !c.FileChanged {
 		s += "; file unchanged"
 	}
 	return s
+}
+
+// countsSummary returns the exposure and table counts.
+func countsSummary(c activities.ComputeExposuresResult) string {
+	return fmt.Sprintf("%d exposures: %d added, %d changed, %d removed; %d unmatched tables",
+		c.Exposures, c.Added, c.Changed, c.Removed, c.UnmatchedTables)
 }
 
 func deletedNote(missing int) string {

@@ -491,3 +491,18 @@ func TestJobLineageChildSyncFailure(t *testing.T) {
 		t.Errorf("progress = %+v, want failed with the manifest recorded", progress)
 	}
 }
+
+func TestLineageSummarySuperseded(t *testing.T) {
+	newer := store.Ref{Kind: store.KindManifest, Hash: strings.Repeat("9", 64), Size: 10}
+	late := computed
+	late.Superseded, late.NewerManifest = true, newer
+	late.Note = "the latest manifest manifest:999999999999 is newer than this run's, so the exposures file was left as it is"
+
+	got := lineageSummary(JobLineageResult{DbtRunID: "run-41", Exposures: late})
+
+	want := "dbt run run-41: 3 exposures: 1 added, 1 changed, 0 removed; 2 unmatched tables; not written: " +
+		"the latest manifest manifest:999999999999 is newer than this run's, so the exposures file was left as it is"
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("summary (-want +got):\n%s", diff)
+	}
+}
