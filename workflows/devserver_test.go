@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -537,4 +538,77 @@ func activityDuration(t *testing.T, h *harness, workflowID, activityType string)
 	}
 	t.Fatalf("no completed %s in the history of %s", activityType, workflowID)
 	return 0
+}
+
+// TestDevServerSyncChunkSettings times the lineage read of a 10,000-workbook
+// sync for each chunk size and number of chunks in flight, against the
+// client's own ReadSnapshot of the same site in the same run. It prints the
+// figures that chose the defaults of AUTOEXPOSURES_SYNC_CHUNK_SIZE and
+// AUTOEXPOSURES_SYNC_PARALLEL_CHUNKS, so it runs only when asked.
+func TestDevServerSyncChunkSettings(t *testing.T) {
+	if os.Getenv("AUTOEXPOSURES_SYNC_SETTINGS") == "" {
+		t.Skip("set AUTOEXPOSURES_SYNC_SETTINGS=1 to run")
+	}
+	const workbooks = 10000
+	rounds := 3
+	h := startHarness(t, largeSite(workbooks), 500)
+	h.sim.SetLatency(40 * time.Millisecond)
+
+	// Baseline, measured before and after the syncs; the faster one counts.
+	readDirect := func() (time.Duration, int) {
+		h.sim.ResetCounts()
+		began := time.Now()
+		if _, err := h.tableau.ReadSnapshot(context.Background(), tableau.Selection{}); err != nil {
+			t.Fatal(err)
+		}
+		return time.Since(began), h.sim.Count(tableausim.KindGraphQL)
+	}
+	direct, directRequests := readDirect()
+
+	type figures struct {
+		times    []time.Duration
+		requests int
+		chunks   int
+	}
+	results := map[[2]int]*figures{}
+	var snapshot store.Ref
+	for _, parallel := range []int{1, 2, 4} {
+		h.restartWorker(t, parallel)
+		for round := range rounds {
+			for _, chunk := range []int{500, 1000, 2000} {
+				id := fmt.Sprintf("collection-sync-chunk-%d-parallel-%d-round-%d", chunk, parallel, round)
+				h.sim.ResetCounts()
+				res, _, _ := h.syncAndCount(t, workflows.CollectionSyncInput{SnapshotOnly: true, ChunkSize: chunk}, id)
+				if snapshot.IsZero() {
+					snapshot = res.Snapshot
+				} else if res.Snapshot != snapshot {
+					t.Errorf("%s stored snapshot %s, want %s as every other setting", id, res.Snapshot, snapshot)
+				}
+				key := [2]int{chunk, parallel}
+				if results[key] == nil {
+					results[key] = &figures{}
+				}
+				f := results[key]
+				f.times = append(f.times, activityDuration(t, h, id, activities.ReadLineageName))
+				f.requests = h.sim.Count(tableausim.KindGraphQL)
+				f.chunks = readLineageResult(t, h, id).Chunks
+			}
+		}
+	}
+	if after, _ := readDirect(); after < direct {
+		direct = after
+	}
+
+	fmt.Printf("ReadSnapshot of %d workbooks: %s, %d GraphQL requests\n", workbooks, direct.Round(time.Millisecond), directRequests)
+	fmt.Printf("| chunk size | chunks in flight | chunks | GraphQL requests | ReadLineage (median of %d) | ratio to ReadSnapshot |\n", rounds)
+	for _, chunk := range []int{500, 1000, 2000} {
+		for _, parallel := range []int{1, 2, 4} {
+			f := results[[2]int{chunk, parallel}]
+			times := slices.Clone(f.times)
+			slices.Sort(times)
+			median := times[len(times)/2]
+			fmt.Printf("| %d | %d | %d | %d | %s | %.2f |\n", chunk, parallel, f.chunks, f.requests,
+				median.Round(10*time.Millisecond), float64(median)/float64(direct))
+		}
+	}
 }

@@ -28,8 +28,8 @@ func TestLoadDefaults(t *testing.T) {
 	want := config.Settings{
 		StateDir:           ".state",
 		ExposuresPath:      "out/tableau_exposures.yml",
-		SyncChunkSize:      500,
-		SyncParallelChunks: 1,
+		SyncChunkSize:      1000,
+		SyncParallelChunks: 4,
 		StateRetention:     10,
 		StateRetentionAge:  24 * time.Hour,
 		Refresh:            true,
