@@ -313,3 +313,11 @@ func mapping(pairs ...any) *yaml.Node {
 	}
 	return n
 }
+
+// IsGeneratedFile reports whether data starts with the header of the
+// exposures files this package writes, so that callers can refuse to
+// replace a YAML file that a person wrote.
+func IsGeneratedFile(data []byte) bool {
+	firstLine, _, _ := strings.Cut(fileHeader, "\n")
+	return bytes.HasPrefix(data, []byte(firstLine+"\n"))
+}
