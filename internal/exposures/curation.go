@@ -110,6 +110,14 @@ func ParseCuration(data []byte) (*Curation, error) {
 		}
 		return nil, fmt.Errorf("invalid YAML: %w", err)
 	}
+	// A second document would be ignored without a word, and what it sets
+	// would be lost.
+	var next yaml.Node
+	if err := dec.Decode(&next); err == nil {
+		return nil, lineErr(&next, "a second YAML document starts here: keep the whole curation in one document, without a --- line")
+	} else if !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("invalid YAML: %w", err)
+	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]

@@ -89,6 +89,8 @@ func TestParseCurationErrors(t *testing.T) {
 		{"duplicate key", "version: 1\nversion: 1\n", `line 2: key "version" is given twice`},
 		{"top-level list", "- version: 1\n", "line 1: expected a mapping"},
 		{"bad pattern", "version: 1\ninclude:\n  names: [\"\"]\n", `line 3: invalid name pattern ""`},
+		{"second document", "version: 1\n---\nexclude:\n  projects: [Sandbox]\n", "line 2: a second YAML document starts here"},
+		{"second empty document", "version: 1\n---\n", "line 2: a second YAML document starts here"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
