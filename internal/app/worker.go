@@ -76,6 +76,9 @@ func RunWorker(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("creating the Tableau client: %w", err)
 	}
+	if err := CheckTableau(ctx, tc, TableauCheckTimeout, logger); err != nil {
+		return err
+	}
 	c, err := Dial(ctx, cfg.Temporal, logger)
 	if err != nil {
 		return err
