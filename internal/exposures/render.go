@@ -72,6 +72,8 @@ func renderFile(exposures []Exposure, configForm bool) ([]byte, error) {
 		if err := enc.Close(); err != nil {
 			return nil, fmt.Errorf("encoding exposure %s: %w", e.Name, err)
 		}
+		// str leaves no raw line break but \n in any scalar (scalarStyle
+		// escapes the others), so splitting at \n finds every line.
 		for line := range bytes.Lines(item.Bytes()) {
 			// Empty lines stay empty, so that no line ends in spaces.
 			if len(line) > 1 {
