@@ -8,13 +8,16 @@ import (
 )
 
 // sqlLexRules are the lexical rules of one SQL dialect that decide what is
-// a comment, a string or a name. Sources: the lexical structure pages of
-// the PostgreSQL manual ("Comments", "String Constants with C-Style
-// Escapes"), Snowflake's "Literals" and comment syntax (// and --),
-// BigQuery's "Lexical structure and syntax" (# comments, triple-quoted
-// strings, escape sequences), MySQL's "String Literals" and "Comments",
-// Databricks' "Comments" and "STRING type", and SQL Server's "Slash Star
-// (Block Comment)" (nested comments) and temporary table names.
+// a comment, a string or a name. Sources, from each vendor's manual:
+//
+//   - PostgreSQL, "Lexical Structure": nested comments, E'...' strings.
+//   - Snowflake, "Literals" and the comment syntax: // and -- comments.
+//   - BigQuery, "Lexical structure and syntax": # comments,
+//     triple-quoted strings, escape sequences.
+//   - MySQL, "String Literals" and "Comments".
+//   - Databricks, "Comments" and "STRING type".
+//   - SQL Server, "Slash Star (Block Comment)": nested comments, and
+//     "CREATE TABLE": temporary table names.
 type sqlLexRules struct {
 	name string
 	// hashComments: # starts a comment to the end of the line.
@@ -206,8 +209,8 @@ func skipBlockComment(s string, i int, nested bool) (int, bool) {
 }
 
 // skipString returns the index after the string literal that starts with
-// the quote at s[i]. A doubled quote stands
-// for one quote. With backslash set, a backslash escapes the next byte;
+// the quote at s[i]. A doubled quote is one
+// quote character. With backslash set, a backslash escapes the next byte;
 // with triple set, three quotes open a string that only three quotes end.
 func skipString(s string, i int, backslash, triple bool) (int, bool) {
 	quote := s[i]

@@ -87,8 +87,8 @@ func TestExtractTables(t *testing.T) {
 }
 
 // extractTablesDialectCases are queries whose comments, strings or names
-// read differently in some dialects. Each is also read without a dialect,
-// where the result differs, to show what the dialect changes.
+// read differently in some dialects. generic is the result without a
+// dialect, which shows what the dialect changes.
 var extractTablesDialectCases = []struct {
 	name    string
 	dialect string

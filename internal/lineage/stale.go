@@ -19,11 +19,11 @@ var rebuiltStatuses = map[string]bool{"success": true, "partial success": true}
 // nothing and are neither rebuilt nor ignored.
 var ignoredStatuses = map[string]bool{"error": true, "runtime error": true, "skipped": true}
 
-// FindStale returns the extracts that the dbt run made stale: those whose
-// data source reads a node R such that a model, seed or snapshot N that
-// completed successfully after the extract's last refresh is R itself, or
-// is upstream of R on a path where every node after N, R included, was
-// rebuilt in the run or is a view or ephemeral model. A table or
+// FindStale returns the extracts that the dbt run made stale. Such an
+// extract's data source reads a node R, and a model, seed or snapshot N
+// completed successfully after the extract's last refresh. N is R itself,
+// or N is upstream of R on a path where every node after N, R included,
+// was rebuilt in the run or is a view or ephemeral model. A table or
 // incremental model that was skipped, errored or not run keeps its old
 // rows, so it stops the chain. An extract never refreshed is stale as soon
 // as such an N exists. Live connections have no extract and are never
@@ -284,13 +284,13 @@ type upstreamGraph struct {
 	summaries map[string]*upstreamSummary
 }
 
-// upstreamSummary is what the run did to a node and to the nodes upstream
+// upstreamSummary is the run's outcome for a node and the nodes upstream
 // of it.
 type upstreamSummary struct {
 	// latest is the latest completion among the rebuilt nodes whose new
-	// data reaches this node: the node itself if it was rebuilt, and the
-	// rebuilt nodes upstream from which every node of some path down to
-	// it carries data (see carries). It is zero when there is none.
+	// data reaches this node. These are the node itself if it was rebuilt,
+	// and the rebuilt nodes upstream with a path down to it on which every
+	// node carries data (see carries). It is zero when there is none.
 	latest time.Time
 	// hasIgnored is true when the node or any node upstream of it errored
 	// or was skipped, whatever lies between.
@@ -337,10 +337,10 @@ func (g *upstreamGraph) summary(id string) *upstreamSummary {
 	return sum
 }
 
-// walk visits the nodes read and the nodes upstream of them, each once,
-// going up only through nodes whose summary passes keep and, when expand
-// is not nil, that expand accepts: a node failing either has nothing
-// upstream that visit needs.
+// walk visits the nodes read and the nodes upstream of them, each once.
+// It goes up only through nodes whose summary passes keep and that expand
+// accepts (when expand is not nil), because a node failing either has
+// nothing upstream that visit needs.
 func (g *upstreamGraph) walk(reads []string, keep func(*upstreamSummary) bool, expand func(id string) bool, visit func(id string)) {
 	seen := map[string]bool{}
 	stack := slices.Clone(reads)

@@ -69,10 +69,10 @@ type UnmatchedTable struct {
 	TableRef
 	Reason Reason
 	// Candidates holds the unique IDs that made a match ambiguous, or the
-	// ephemeral or disabled node that was found, or for a table without
-	// schema the nodes of that table name, or for a table whose database
-	// no relation has the nodes with the same schema and table name in
-	// other databases.
+	// ephemeral or disabled node that was found. For a table without
+	// schema it holds the nodes of that table name. For a table whose
+	// database has no such relation it holds the nodes with the same
+	// schema and table name in other databases.
 	Candidates []string `json:",omitempty"`
 	// Hint explains the candidates of a table that matched no relation,
 	// such as "same schema and table in database ANALYTICS" when only the
@@ -110,7 +110,7 @@ type StaleReport struct {
 	Ignored []IgnoredResult
 
 	// Command is the dbt command that wrote the run results (their
-	// args.which), empty when the file does not say.
+	// args.which), empty when the file does not name it.
 	Command string
 	// ResultsIgnored is true when that command builds no table, such as
 	// dbt docs generate, compile, test, list, show or parse: none of its
