@@ -3,6 +3,8 @@ package exposures
 import (
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // FuzzBaseName checks that any workbook name gives a valid exposure name.
@@ -58,6 +60,39 @@ func FuzzNeutralizeJinja(f *testing.F) {
 		}
 		if !strings.ContainsAny(s, "{") && got != s {
 			t.Errorf("neutralizeJinja(%q) = %q changed text without braces", s, got)
+		}
+	})
+}
+
+// FuzzScalarRoundTrip checks that any text written by str reads back as
+// the same text and never as a YAML 1.1 boolean, number or null.
+func FuzzScalarRoundTrip(f *testing.F) {
+	for _, s := range roundTripTexts {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+		node := mapping("label", str(s))
+		data, err := yaml.Marshal(node)
+		if err != nil {
+			t.Fatalf("encoding %q: %v", s, err)
+		}
+		if strings.ContainsAny(string(data), yamlBreaks) {
+			t.Errorf("encoding %q left a raw line break:\n%s", s, data)
+		}
+		var got struct {
+			Label yaml.Node `yaml:"label"`
+		}
+		if err := yaml.Unmarshal(data, &got); err != nil {
+			t.Fatalf("decoding %q: %v\n%s", s, err, data)
+		}
+		if got.Label.Value != s {
+			t.Errorf("%q came back as %q:\n%s", s, got.Label.Value, data)
+		}
+		if got.Label.Style == 0 {
+			if typ := yaml11Type(s); typ != "str" {
+				t.Errorf("%q is written plain but YAML 1.1 reads it as %s", s, typ)
+			}
 		}
 	})
 }
