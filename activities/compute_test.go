@@ -3,6 +3,7 @@ package activities_test
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,7 +15,7 @@ func TestComputeExposuresWritesOutputs(t *testing.T) {
 	f := newFixture(t, siteFile, tokenName, tokenSecret)
 	read := f.sync(t, tableauAll, 2)
 	loaded, err := run[activities.LoadArtifactsResult](t, f.env(), activities.LoadArtifactsName, activities.LoadArtifactsInput{
-		DbtRunID: "run-1", ManifestLocation: manifestFile, RunResultsLocation: runResults,
+		DbtRunID: "run-1", ManifestLocation: manifestFile, RunResultsLocation: buildRunResults(t),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -82,6 +83,31 @@ func TestComputeExposuresWritesOutputs(t *testing.T) {
 	if !again.ModTime().Equal(info.ModTime()) {
 		t.Errorf("exposures file rewritten: modified %s, then %s", info.ModTime(), again.ModTime())
 	}
+}
+
+// buildRunResults writes the bundled run results as if `dbt build` had
+// written them. The bundled file comes from `dbt docs generate`, which
+// rebuilds nothing, so it makes no extract stale.
+func buildRunResults(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(runResults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rr map[string]any
+	if err := json.Unmarshal(data, &rr); err != nil {
+		t.Fatal(err)
+	}
+	rr["args"].(map[string]any)["which"] = "build"
+	out, err := json.Marshal(rr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "run_results.json")
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func TestComputeExposuresMissingInputs(t *testing.T) {
