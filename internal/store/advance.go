@@ -76,17 +76,32 @@ func (d *Dir) AdvanceLatest(kind string, ref Ref, at time.Time, timeOf func(Ref)
 		}
 	}
 
-	if err := d.checkStored(kind, ref); err != nil {
+	if err := d.writePointer(kind, pointer{Ref: ref, At: at.UTC()}); err != nil {
 		return Ref{}, false, err
 	}
-	data, err := json.Marshal(pointer{Ref: ref, At: at.UTC()})
+	return ref, true, nil
+}
+
+// writePointer checks that p's blob is stored and writes kind's latest
+// pointer. The shared prune lock keeps Prune from deleting the blob between
+// the check and the write, when Prune would not yet see the new pointer.
+func (d *Dir) writePointer(kind string, p pointer) error {
+	unlock, err := d.lockBlocking(pruneLock, false)
 	if err != nil {
-		return Ref{}, false, fmt.Errorf("encoding latest %s: %w", kind, err)
+		return fmt.Errorf("setting latest %s: %w", kind, err)
+	}
+	defer unlock()
+	if err := d.checkStored(kind, p.Ref); err != nil {
+		return err
+	}
+	data, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("encoding latest %s: %w", kind, err)
 	}
 	if err := d.writeAtomic(d.latestPath(kind), data); err != nil {
-		return Ref{}, false, fmt.Errorf("setting latest %s: %w", kind, err)
+		return fmt.Errorf("setting latest %s: %w", kind, err)
 	}
-	return ref, true, nil
+	return nil
 }
 
 // checkStored checks that ref's blob exists with ref's size.

@@ -3,7 +3,6 @@ package store
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -171,18 +170,14 @@ func (d *Dir) SetLatest(kind string, ref Ref) error {
 	if err := ref.Validate(); err != nil {
 		return err
 	}
-	if err := d.checkStored(kind, ref); err != nil {
-		return err
-	}
-
-	data, err := json.Marshal(ref)
+	// The pointer lock keeps this write from landing between the read and
+	// the write of an AdvanceLatest.
+	unlock, err := d.lockBlocking("latest_"+kind, true)
 	if err != nil {
-		return fmt.Errorf("encoding latest %s: %w", kind, err)
-	}
-	if err := d.writeAtomic(d.latestPath(kind), data); err != nil {
 		return fmt.Errorf("setting latest %s: %w", kind, err)
 	}
-	return nil
+	defer unlock()
+	return d.writePointer(kind, pointer{Ref: ref})
 }
 
 // Latest implements Store.
