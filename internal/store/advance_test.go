@@ -89,9 +89,9 @@ func TestAdvanceLatestAsksTimeOfUntimedPointer(t *testing.T) {
 		t.Fatal(err)
 	}
 	currentAt := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
-	var asked []store.Ref
+	var requested []store.Ref
 	timeOf := func(ref store.Ref) (time.Time, error) {
-		asked = append(asked, ref)
+		requested = append(requested, ref)
 		return currentAt, nil
 	}
 
@@ -103,8 +103,8 @@ func TestAdvanceLatestAsksTimeOfUntimedPointer(t *testing.T) {
 	if moved {
 		t.Error("AdvanceLatest moved the pointer to an older manifest")
 	}
-	if diff := cmp.Diff([]store.Ref{current}, asked); diff != "" {
-		t.Errorf("refs timeOf was asked about (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]store.Ref{current}, requested); diff != "" {
+		t.Errorf("refs timeOf was requested about (-want +got):\n%s", diff)
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 // shared while it renames a blob into place and updates its kind marker.
 const pruneLock = "prune"
 
-// Retention says which blobs Prune keeps.
+// Retention is the rule for which blobs Prune keeps.
 type Retention struct {
 	// Keep is how many blobs of each kind are kept, newest first by the
 	// time they were last put, whatever their age.

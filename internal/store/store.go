@@ -46,20 +46,20 @@ type Store interface {
 	// error. A reader that has the blob open keeps reading it.
 	Delete(ref Ref) error
 
-	// AdvanceLatest points kind's latest pointer at ref only when at, the
-	// time of ref's content (a manifest's generated_at, for example), is
-	// not before the time of the blob the pointer names; at equal times
+	// AdvanceLatest points kind's latest pointer at ref only when at is
+	// not before the time of the blob the pointer names. The time is that
+	// of the content, such as a manifest's generated_at. At equal times
 	// the later call wins. A pointer without a time gets it from timeOf,
-	// or counts as older when timeOf is nil. It returns the ref the
-	// pointer holds afterwards and whether that is ref.
+	// or counts as older when timeOf is nil. AdvanceLatest returns the
+	// ref the pointer contains afterwards and whether that is ref.
 	AdvanceLatest(kind string, ref Ref, at time.Time, timeOf func(Ref) (time.Time, error)) (latest Ref, isLatest bool, err error)
 	// LatestAt is Latest with the time AdvanceLatest recorded, zero when
 	// the pointer was set by SetLatest.
 	LatestAt(kind string) (Ref, time.Time, error)
 	// StoredAt returns when ref's bytes were last put as ref's kind.
 	StoredAt(ref Ref) (time.Time, error)
-	// Prune deletes old blobs as r says and never one a latest pointer
-	// names; now is the time ages are measured from.
+	// Prune deletes the old blobs that r selects, measuring ages from now.
+	// It never deletes a blob that a latest pointer names.
 	Prune(r Retention, now time.Time) (PruneResult, error)
 }
 
