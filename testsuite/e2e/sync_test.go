@@ -66,7 +66,7 @@ func TestWorkerKilledMidSyncResumes(t *testing.T) {
 	const copies = 12
 	// Small chunks and one request at a time make the read's length
 	// requests x latency, whatever the client batches together.
-	env := []string{"AUTOEXPOSURES_SYNC_CHUNK_SIZE=2", "TABLEAU_CONCURRENCY=1"}
+	env := []string{"AUTOEXPOSURES_SYNC_CHUNK_SIZE=2", "AUTOEXPOSURES_SYNC_PARALLEL_CHUNKS=1", "TABLEAU_CONCURRENCY=1"}
 
 	// The reference: the same site read by a worker that runs to the end.
 	cleanTab := startTableau(t, widenSite(t, copies))
