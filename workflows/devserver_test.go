@@ -14,6 +14,7 @@ package workflows_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -24,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
@@ -610,5 +612,86 @@ func TestDevServerSyncChunkSettings(t *testing.T) {
 			fmt.Printf("| %d | %d | %d | %d | %s | %.2f |\n", chunk, parallel, f.chunks, f.requests,
 				median.Round(10*time.Millisecond), float64(median)/float64(direct))
 		}
+	}
+}
+
+// writeManifestVariant writes the bundled manifest with metadata.generated_at
+// set to generatedAt, without the supplies model when dropSupplies is set,
+// and returns its path.
+func writeManifestVariant(t *testing.T, generatedAt time.Time, dropSupplies bool) string {
+	t.Helper()
+	data, err := os.ReadFile(repoFile(t, "internal/demo/assets/manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["metadata"].(map[string]any)["generated_at"] = generatedAt.UTC().Format(time.RFC3339Nano)
+	if dropSupplies {
+		delete(m["nodes"].(map[string]any), "model.jaffle_shop.supplies")
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "manifest.json")
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestDevServerLateNoticeKeepsFile delivers the notice of an older dbt run
+// after a newer one: the late run reports on its own manifest but leaves
+// the exposures file and the latest manifest to the newer run.
+func TestDevServerLateNoticeKeepsFile(t *testing.T) {
+	h := startHarness(t, jaffleSite(), 2)
+	ctx := context.Background()
+	finished := time.Date(2026, 11, 30, 6, 0, 0, 0, time.UTC)
+	runLineage := func(in workflows.JobLineageInput) workflows.JobLineageResult {
+		t.Helper()
+		run, err := h.client.ExecuteWorkflow(ctx, workflows.JobLineageStartOptions(testTaskQueue, in), workflows.JobLineageWorkflowName, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res workflows.JobLineageResult
+		if err := run.Get(ctx, &res); err != nil {
+			t.Fatalf("job lineage %s: %v", in.DbtRunID, err)
+		}
+		return res
+	}
+
+	newer := runLineage(workflows.JobLineageInput{DbtRunID: "devserver-late-2", ManifestLocation: writeManifestVariant(t, finished.Add(time.Hour), true)})
+	written, err := os.ReadFile(h.settings.ExposuresPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := runLineage(workflows.JobLineageInput{DbtRunID: "devserver-late-1", ManifestLocation: writeManifestVariant(t, finished, false)})
+	t.Logf("late run: %s", late.Summary)
+
+	if newer.Exposures.Superseded {
+		t.Errorf("the newer run is marked superseded: %s", newer.Summary)
+	}
+	if !late.Exposures.Superseded {
+		t.Errorf("the late run is not marked superseded: %s", late.Summary)
+	}
+	if !strings.Contains(late.Summary, "exposures file was left as it is") {
+		t.Errorf("late run summary %q does not say the file was left as it is", late.Summary)
+	}
+	after, err := os.ReadFile(h.settings.ExposuresPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(written), string(after)); diff != "" {
+		t.Errorf("the late run changed the exposures file (-newer run +after late run):\n%s", diff)
+	}
+	latest, err := h.store.Latest(store.KindManifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if latest != newer.Manifest {
+		t.Errorf("latest manifest = %s, want the newer run's %s", latest.Short(), newer.Manifest.Short())
 	}
 }
