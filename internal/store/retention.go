@@ -11,6 +11,11 @@ import (
 	"time"
 )
 
+// KindUnknown is the kind Prune gives blobs stored without a kind marker,
+// by versions of the store that wrote none. Their put time is taken from
+// the blob file.
+const KindUnknown = "unknown"
+
 // pruneLock is the lock Prune and Delete hold exclusively and Put holds
 // shared while it renames a blob into place and updates its kind marker.
 const pruneLock = "prune"
@@ -38,8 +43,8 @@ type PruneResult struct {
 
 // Prune deletes, for each kind, the blobs beyond the newest r.Keep that
 // were last put more than r.MinAge before now. It never deletes a blob a
-// latest pointer names. Blobs stored before kind markers existed have no
-// marker and are never deleted.
+// latest pointer names. Blobs without a kind marker are first given the
+// kind KindUnknown, and are kept or deleted by the same rule.
 func (d *Dir) Prune(r Retention, now time.Time) (PruneResult, error) {
 	var res PruneResult
 	if r.Keep < 1 {
@@ -53,6 +58,9 @@ func (d *Dir) Prune(r Retention, now time.Time) (PruneResult, error) {
 
 	named, err := d.latestHashes()
 	if err != nil {
+		return res, fmt.Errorf("pruning the store: %w", err)
+	}
+	if err := d.markUnknown(); err != nil {
 		return res, fmt.Errorf("pruning the store: %w", err)
 	}
 	kinds, err := os.ReadDir(filepath.Join(d.root, "kinds"))
@@ -108,6 +116,44 @@ func (d *Dir) StoredAt(ref Ref) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("reading the time of blob %s: %w", ref, err)
 	}
 	return info.ModTime(), nil
+}
+
+// markUnknown gives every blob without a kind marker a KindUnknown marker
+// dated like the blob file. The caller holds pruneLock exclusively, so no
+// Put is between its rename and its marker.
+func (d *Dir) markUnknown() error {
+	marked := map[string]bool{}
+	kinds, err := os.ReadDir(filepath.Join(d.root, "kinds"))
+	if err != nil {
+		return err
+	}
+	for _, k := range kinds {
+		entries, err := os.ReadDir(filepath.Join(d.root, "kinds", k.Name()))
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			marked[e.Name()] = true
+		}
+	}
+
+	return filepath.WalkDir(filepath.Join(d.root, "blobs"), func(path string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() || !hashPattern.MatchString(e.Name()) || marked[e.Name()] {
+			return nil
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		ref := Ref{Kind: KindUnknown, Hash: e.Name()}
+		if err := d.touchMarker(ref); err != nil {
+			return err
+		}
+		return os.Chtimes(d.markerPath(KindUnknown, e.Name()), info.ModTime(), info.ModTime())
+	})
 }
 
 type marker struct {

@@ -168,3 +168,46 @@ func TestPruneRejectsKeepZero(t *testing.T) {
 		t.Error("a rejected Prune deleted a blob")
 	}
 }
+
+func TestPruneBlobsWithoutMarker(t *testing.T) {
+	d := newDir(t)
+	// Blobs stored by a store version that wrote no kind markers.
+	var unmarked []store.Ref
+	for i := range 3 {
+		ref, err := d.Put(store.KindManifest, strings.NewReader(fmt.Sprintf("stored without a marker %d", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(filepath.Join(d.Root(), "kinds", store.KindManifest, ref.Hash)); err != nil {
+			t.Fatal(err)
+		}
+		path, err := d.Path(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		when := time.Now().Add(-time.Duration(48+i) * time.Hour)
+		if err := os.Chtimes(path, when, when); err != nil {
+			t.Fatal(err)
+		}
+		unmarked = append(unmarked, ref)
+	}
+	if err := d.SetLatest(store.KindManifest, unmarked[2]); err != nil {
+		t.Fatal(err)
+	}
+
+	res, err := d.Prune(store.Retention{Keep: 1, MinAge: 24 * time.Hour}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Kept: the newest and the one the latest pointer names.
+	wantDeleted := []store.Ref{{Kind: store.KindUnknown, Hash: unmarked[1].Hash, Size: unmarked[1].Size}}
+	if diff := cmp.Diff(wantDeleted, res.Deleted); diff != "" {
+		t.Errorf("deleted refs (-want +got):\n%s", diff)
+	}
+	for i, ref := range unmarked {
+		if kept := exists(t, d, ref); kept != (i != 1) {
+			t.Errorf("blob %d: kept = %v, want %v", i, kept, i != 1)
+		}
+	}
+}
