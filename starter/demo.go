@@ -17,7 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/autoexposures/autoexposures/activities"
-	"github.com/autoexposures/autoexposures/internal/app"
+	"github.com/autoexposures/autoexposures/app"
 	"github.com/autoexposures/autoexposures/internal/config"
 	"github.com/autoexposures/autoexposures/internal/demo"
 	"github.com/autoexposures/autoexposures/internal/exposures"

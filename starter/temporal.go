@@ -9,7 +9,7 @@ import (
 	"github.com/sethvargo/go-envconfig"
 	"go.temporal.io/sdk/client"
 
-	"github.com/autoexposures/autoexposures/internal/app"
+	"github.com/autoexposures/autoexposures/app"
 	"github.com/autoexposures/autoexposures/internal/config"
 )
 

@@ -34,7 +34,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/autoexposures/autoexposures/activities"
-	"github.com/autoexposures/autoexposures/internal/app"
+	"github.com/autoexposures/autoexposures/app"
 	"github.com/autoexposures/autoexposures/internal/config"
 	"github.com/autoexposures/autoexposures/internal/store"
 	"github.com/autoexposures/autoexposures/internal/tableau"

@@ -7,7 +7,7 @@ import (
 
 	"github.com/sethvargo/go-envconfig"
 
-	"github.com/autoexposures/autoexposures/internal/app"
+	"github.com/autoexposures/autoexposures/app"
 	"github.com/autoexposures/autoexposures/internal/config"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autoexposures/autoexposures/internal/app"
+	"github.com/autoexposures/autoexposures/app"
 	"github.com/autoexposures/autoexposures/internal/config"
 	"github.com/autoexposures/autoexposures/internal/tableau"
 	"github.com/autoexposures/autoexposures/testsuite/tableausim"
