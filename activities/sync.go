@@ -29,12 +29,16 @@ type ListWorkbooksResult struct {
 	// workbook LUIDs and the collections.
 	WorkbookList store.Ref
 	// Selection is the selection that was resolved, after defaults.
-	Selection   tableau.Selection
-	Workbooks   int
+	Selection tableau.Selection
+	Workbooks int
+	// Collections counts the site's collections recorded with the list,
+	// whatever the selection; zero on a site without collections.
 	Collections int
 }
 
-// workbookList is the stored form of a resolved selection.
+// workbookList is the stored form of a resolved selection. Collections
+// holds every collection of the site with its workbooks, so that a
+// snapshot records each workbook's collections however it was selected.
 type workbookList struct {
 	SiteLUID    string               `json:"siteLuid,omitempty"`
 	Selection   tableau.Selection    `json:"selection"`
@@ -44,7 +48,10 @@ type workbookList struct {
 
 // ListWorkbooks resolves a selection of collections, projects or workbook
 // LUIDs to the workbooks it holds, with Tableau's cheap listing calls, and
-// stores the list for ReadLineage. An unknown collection is non-retryable.
+// stores the list for ReadLineage, with the site's collections. An unknown
+// collection is non-retryable, as is a collection selection on a site that
+// does not serve collections; other selections read such a site without
+// collection membership.
 func (a *Activities) ListWorkbooks(ctx context.Context, in ListWorkbooksInput) (ListWorkbooksResult, error) {
 	logger := activity.GetLogger(ctx)
 	sel := in.Selection
@@ -352,7 +359,10 @@ func (a *Activities) assembleSnapshot(list workbookList, parts []store.Ref) (*ta
 		}
 	}
 
-	// Only the listing returns which collections hold a workbook.
+	// Only the listing returns which collections hold a workbook. It lists
+	// every collection of the site for every selection: were the membership
+	// recorded only for a collection selection, the exposures' collections
+	// would change each time a whole-site or project sync followed one.
 	holders := map[string][]string{}
 	for _, c := range list.Collections {
 		for _, luid := range c.WorkbookLUIDs {

@@ -3,7 +3,9 @@ package tableau_test
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -65,7 +67,7 @@ func TestReadSnapshotWholeSite(t *testing.T) {
 	if err := h.checkErr(t, err); err != nil {
 		t.Fatalf("ReadSnapshot: %v", err)
 	}
-	want := expectedSnapshot(sim.URL(), tableau.Selection{}, allLUIDs(), nil)
+	want := expectedSnapshot(sim.URL(), tableau.Selection{}, allLUIDs(), testSnapshot().Collections)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ReadSnapshot (-want +got):\n%s", diff)
 	}
@@ -101,19 +103,20 @@ func TestConfiguredAPIVersionSkipsServerInfo(t *testing.T) {
 
 func TestSelections(t *testing.T) {
 	sim := startSim(t, testSimSite(tableausim.Settings{}))
-	snap := testSnapshot()
-	exec, ops := snap.Collections[0], snap.Collections[1]
+	// Every selection records the membership of every collection, so that
+	// a workbook's collections do not depend on how it was selected.
+	all := testSnapshot().Collections
 	tests := []struct {
 		name  string
 		sel   tableau.Selection
 		luids []string
-		cols  []tableau.Collection
 	}{
-		{"collection by name", tableau.Selection{Collections: []string{"executive dashboards"}}, []string{wbOrders, wbFinance}, []tableau.Collection{exec}},
-		{"collection by LUID", tableau.Selection{Collections: []string{colOps}}, []string{wbCustomers}, []tableau.Collection{ops}},
-		{"project", tableau.Selection{Projects: []string{"Finance"}}, []string{wbFinance, wbLive}, nil},
-		{"workbook LUID", tableau.Selection{WorkbookLUIDs: []string{wbLive}}, []string{wbLive}, nil},
-		{"union", tableau.Selection{Collections: []string{"Operations"}, Projects: []string{"Finance"}, WorkbookLUIDs: []string{wbOrders}}, allLUIDs(), []tableau.Collection{ops}},
+		{"collection by name", tableau.Selection{Collections: []string{"executive dashboards"}}, []string{wbOrders, wbFinance}},
+		{"collection by LUID", tableau.Selection{Collections: []string{colOps}}, []string{wbCustomers}},
+		{"project", tableau.Selection{Projects: []string{"Finance"}}, []string{wbFinance, wbLive}},
+		{"workbook LUID", tableau.Selection{WorkbookLUIDs: []string{wbLive}}, []string{wbLive}},
+		{"union", tableau.Selection{Collections: []string{"Operations"}, Projects: []string{"Finance"}, WorkbookLUIDs: []string{wbOrders}}, allLUIDs()},
+		{"whole site", tableau.Selection{}, allLUIDs()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,13 +125,107 @@ func TestSelections(t *testing.T) {
 			if h.checkErr(t, err) != nil {
 				t.Fatalf("ReadSnapshot: %v", err)
 			}
-			want := expectedSnapshot(sim.URL(), tt.sel, tt.luids, tt.cols)
+			want := expectedSnapshot(sim.URL(), tt.sel, tt.luids, all)
 			want.Selection = tt.sel
 			want.Normalize()
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("ReadSnapshot (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestSiteWithoutCollections reads a site whose REST API has no collections
+// methods. A Tableau older than REST 3.28 returns 404 for their paths.
+func TestSiteWithoutCollections(t *testing.T) {
+	sim := startSim(t, testSimSite(tableausim.Settings{}))
+	// The front rewrites the collections paths to a path the simulator
+	// does not serve, so the response is the simulator's own 404 for an
+	// unknown resource.
+	front := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/collections") {
+			r.URL.Path = strings.Replace(r.URL.Path, "/collections", "/no-collections", 1)
+		}
+		sim.Handler().ServeHTTP(w, r)
+	}))
+	front.Listener.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	front.Listener = ln
+	front.Start()
+	t.Cleanup(front.Close)
+	h := newHarness(t, sim, func(c *tableau.Config) { c.ServerURL = front.URL + "/#/site/" + testSite + "/explore" })
+	ctx := context.Background()
+
+	tests := []struct {
+		name  string
+		sel   tableau.Selection
+		luids []string
+	}{
+		{"whole site", tableau.Selection{}, allLUIDs()},
+		{"project", tableau.Selection{Projects: []string{"Finance"}}, []string{wbFinance, wbLive}},
+		{"workbook LUID", tableau.Selection{WorkbookLUIDs: []string{wbLive}}, []string{wbLive}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := h.client.ReadSnapshot(ctx, tt.sel)
+			if h.checkErr(t, err) != nil {
+				t.Fatalf("ReadSnapshot: %v", err)
+			}
+			want := expectedSnapshot(front.URL, tt.sel, tt.luids, nil)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("ReadSnapshot without collections (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if n := strings.Count(h.logs.String(), "does not serve collections"); n != len(tests) {
+		t.Errorf("logged the missing collections %d times, want once per read (%d):\n%s", n, len(tests), h.logs.String())
+	}
+
+	for _, call := range []struct {
+		name string
+		run  func() error
+	}{
+		{"collection selection", func() error {
+			_, _, err := h.client.ListWorkbooks(ctx, tableau.Selection{Collections: []string{"Operations"}, Projects: []string{"Finance"}})
+			return err
+		}},
+		{"ListCollections", func() error { _, err := h.client.ListCollections(ctx); return err }},
+	} {
+		t.Run(call.name, func(t *testing.T) {
+			err := h.checkErr(t, call.run())
+			if err == nil {
+				t.Fatal("succeeded on a site without collections")
+			}
+			if !errors.Is(err, tableau.ErrNotFound) || tableau.IsRetryable(err) {
+				t.Errorf("error %v: want a non-retryable ErrNotFound", err)
+			}
+			for _, part := range []string{"does not serve Tableau collections", "3.28", testSite} {
+				if !strings.Contains(err.Error(), part) {
+					t.Errorf("error %q does not say %q", err, part)
+				}
+			}
+		})
+	}
+}
+
+// TestCollectionDeletedWhileListing leaves out a collection whose items are
+// gone by the time they are read, instead of failing the whole sync.
+func TestCollectionDeletedWhileListing(t *testing.T) {
+	sim := startSim(t, testSimSite(tableausim.Settings{}))
+	h := newHarness(t, sim, func(c *tableau.Config) { c.Concurrency = 1 })
+	// The collections list is the first collections request; the items of
+	// the first collection (by LUID) the second.
+	sim.InjectFault(tableausim.Fault{Kind: tableausim.KindCollections, Skip: 1, Status: http.StatusNotFound})
+
+	_, got, err := h.client.ListWorkbooks(context.Background(), tableau.Selection{Projects: []string{"Sales"}})
+	if h.checkErr(t, err) != nil {
+		t.Fatalf("ListWorkbooks: %v", err)
+	}
+	if diff := cmp.Diff(testSnapshot().Collections[1:], got); diff != "" {
+		t.Errorf("collections (-want +got):\n%s", diff)
 	}
 }
 
@@ -383,7 +480,7 @@ func TestNodeLimitShrinksBatches(t *testing.T) {
 	if h.checkErr(t, err) != nil {
 		t.Fatalf("ReadSnapshot: %v", err)
 	}
-	want := expectedSnapshot(sim.URL(), tableau.Selection{}, allLUIDs(), nil)
+	want := expectedSnapshot(sim.URL(), tableau.Selection{}, allLUIDs(), testSnapshot().Collections)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ReadSnapshot under a small node limit (-want +got):\n%s", diff)
 	}

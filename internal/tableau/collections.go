@@ -2,10 +2,12 @@ package tableau
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 )
 
 // NOTE: Tableau added "Collections Methods" in REST API 3.28 (Tableau Cloud
@@ -65,19 +67,97 @@ func (r restCollectionItem) isWorkbook() bool {
 	return strings.EqualFold(t, "workbook")
 }
 
+// collectionsVersion is the first REST API version with the collections
+// methods. An older site returns 404 for their paths.
+const collectionsVersion = "3.28"
+
 // ListCollections returns the site's collections that the token's user can
-// see, each with the LUIDs of the workbooks it holds.
+// see, each with the LUIDs of the workbooks it holds. On a site that does not
+// serve collections it returns a non-retryable ErrNotFound that explains why.
 func (c *Client) ListCollections(ctx context.Context) ([]Collection, error) {
+	cols, err := c.siteCollections(ctx)
+	if err != nil {
+		if notServed(err) {
+			return nil, c.notServedError(ctx, "listing Tableau collections", err)
+		}
+		return nil, err
+	}
+	return cols, nil
+}
+
+// siteCollections lists the site's collections with their workbooks. The
+// items of several collections are read at once, up to Config.Concurrency.
+// A collection deleted between the two listings is left out. The error of a
+// site without the collections methods satisfies notServed.
+func (c *Client) siteCollections(ctx context.Context) ([]Collection, error) {
+	// Signing in first settles the REST version once. A REST call requests
+	// serverinfo itself while no version is known, and so would each
+	// Metadata API read that ReadSnapshot starts alongside.
+	if _, err := c.currentSession(ctx); err != nil {
+		return nil, err
+	}
 	cols, err := c.collectionIndex(ctx)
 	if err != nil {
 		return nil, err
 	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	deleted := make([]bool, len(cols))
+	var (
+		mu       sync.Mutex
+		firstErr error
+	)
+
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range max(1, min(c.cfg.Concurrency, len(cols))) {
+		wg.Go(func() {
+			for i := range next {
+				luids, err := c.collectionWorkbooks(ctx, cols[i])
+				switch {
+				case err == nil:
+					cols[i].WorkbookLUIDs = luids
+				case errors.Is(err, ErrNotFound):
+					deleted[i] = true
+				default:
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					cancel()
+				}
+			}
+		})
+	}
+feed:
 	for i := range cols {
-		if cols[i].WorkbookLUIDs, err = c.collectionWorkbooks(ctx, cols[i]); err != nil {
-			return nil, err
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
 		}
 	}
-	return cols, nil
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	out := make([]Collection, 0, len(cols))
+	for i, col := range cols {
+		if deleted[i] {
+			c.logger.InfoContext(ctx, "tableau collection deleted while listing, leaving it out",
+				"collection_luid", col.LUID, "collection", col.Name)
+			continue
+		}
+		out = append(out, col)
+	}
+	return out, nil
 }
 
 // collectionIndex lists the collections without their items.
@@ -120,17 +200,30 @@ func (c *Client) collectionWorkbooks(ctx context.Context, col Collection) ([]str
 	return luids, nil
 }
 
-// resolveCollections finds each configured collection, by LUID or else by
-// name (names compare case-insensitively, as Tableau shows them), and fails
-// on the first one that does not exist or is ambiguous.
-func (c *Client) resolveCollections(ctx context.Context, wanted []string) ([]Collection, error) {
-	if len(wanted) == 0 {
-		return nil, nil
-	}
-	index, err := c.collectionIndex(ctx)
-	if err != nil {
-		return nil, err
-	}
+// notServed reports whether err is the response of a site without the
+// collections methods: HTTP 404 for the collections list, which Tableau
+// returns for a path that its REST version does not have.
+func notServed(err error) bool {
+	var te *Error
+	return errors.As(err, &te) && te.HTTPStatus == http.StatusNotFound
+}
+
+// notServedError explains that the site does not serve collections. It is
+// not retryable, because a retry gets the same 404.
+func (c *Client) notServedError(ctx context.Context, what string, err error) error {
+	version, _ := c.apiVersion(ctx)
+	var te *Error
+	errors.As(err, &te)
+	return &Error{Kind: ErrNotFound, Code: te.Code, HTTPStatus: te.HTTPStatus, Message: fmt.Sprintf(
+		"%s: site %q does not serve Tableau collections (REST API %s; collections need %s or later): "+
+			"select workbooks by project or LUID instead, or set TABLEAU_API_VERSION to %s or later if the server supports it",
+		what, c.cfg.Site, version, collectionsVersion, collectionsVersion)}
+}
+
+// resolveCollections finds each configured collection in index, by LUID or
+// else by name (names compare case-insensitively, as Tableau shows them),
+// and fails on the first one that does not exist or is ambiguous.
+func (c *Client) resolveCollections(index []Collection, wanted []string) ([]Collection, error) {
 	var out []Collection
 	seen := map[string]bool{}
 	for _, w := range wanted {
@@ -143,9 +236,6 @@ func (c *Client) resolveCollections(ctx context.Context, wanted []string) ([]Col
 			continue
 		}
 		seen[col.LUID] = true
-		if col.WorkbookLUIDs, err = c.collectionWorkbooks(ctx, col); err != nil {
-			return nil, err
-		}
 		out = append(out, col)
 	}
 	return out, nil

@@ -41,11 +41,29 @@ type ReadResult struct {
 // ListWorkbooks lists the selected workbooks cheaply (LUID, name, project,
 // updated time), sorted by LUID. The selection is the union of the
 // collections (by name or LUID), the projects (by name) and the workbook
-// LUIDs it names. An empty selection lists every workbook on the site. It
-// also returns the selected collections with their workbook LUIDs. A
+// LUIDs it names. An empty selection lists every workbook on the site. A
 // collection that does not exist is a non-retryable error that names it.
+//
+// Whatever the selection, it also returns every collection of the site with
+// its workbook LUIDs. A snapshot therefore records the same membership for a
+// workbook however the workbook was selected. On a site that does not serve the collections methods it
+// logs that once and returns no collections, unless the selection names
+// collections: then it fails with a non-retryable ErrNotFound that says so.
 func (c *Client) ListWorkbooks(ctx context.Context, sel Selection) ([]WorkbookRef, []Collection, error) {
-	cols, err := c.resolveCollections(ctx, sel.Collections)
+	site, err := c.siteCollections(ctx)
+	if notServed(err) {
+		if len(sel.Collections) > 0 {
+			return nil, nil, c.notServedError(ctx, "resolving the selected collections", err)
+		}
+		version, _ := c.apiVersion(ctx)
+		c.logger.WarnContext(ctx, "tableau site does not serve collections, reading workbooks without their collection membership",
+			"site", c.cfg.Site, "api_version", version, "collections_need", collectionsVersion, "error", err)
+		site, err = nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	cols, err := c.resolveCollections(site, sel.Collections)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -99,7 +117,7 @@ func (c *Client) ListWorkbooks(ctx context.Context, sel Selection) ([]WorkbookRe
 		out = append(out, r)
 	}
 	slices.SortFunc(out, func(a, b WorkbookRef) int { return strings.Compare(a.LUID, b.LUID) })
-	return out, cols, nil
+	return out, site, nil
 }
 
 // listWorkbooks pages through the cheap listing. Without orderBy the
@@ -342,8 +360,9 @@ func (c *Client) readCustomSQLNodes(ctx context.Context) ([]customSQLNode, error
 
 // ReadSnapshot lists the selected workbooks and reads their lineage into a
 // normalized Snapshot. Workbooks deleted between the listing and the read are
-// left out. Collections holds the selected collections; it is empty when the
-// selection names none, so that sites without the collections methods work.
+// left out. Whatever the selection, Collections lists every collection of
+// the site with its workbooks, and each workbook lists the collections that
+// contain it. Both are empty on a site without the collections methods.
 func (c *Client) ReadSnapshot(ctx context.Context, sel Selection) (*Snapshot, error) {
 	started := time.Now()
 	ctx, cancel := context.WithCancel(ctx)

@@ -84,6 +84,28 @@ func TestJobCompletedWritesExposures(t *testing.T) {
 		}
 	})
 
+	t.Run("syncs of other kinds leave the exposures unchanged", func(t *testing.T) {
+		// The first notice synced the whole site. The exposures record the
+		// collections of each workbook, which every kind of sync must
+		// read alike, or the file would change each time the kind of sync
+		// alternates.
+		want := readFile(t, s.exposuresFile)
+		if !strings.Contains(want, "collections:") {
+			t.Fatalf("exposures after a whole-site sync record no collections:\n%s", want)
+		}
+		// The collection sync also names the one workbook outside the
+		// demo site's collections, so that it reads every workbook.
+		for _, args := range [][]string{
+			{"sync", "--collections", "Exec dashboards,Ops: weekly review", "--workbooks", legacyWorkbook},
+			{"sync"},
+		} {
+			s.mustStarter(ctx, args...)
+			if diff := cmp.Diff(want, readFile(t, s.exposuresFile)); diff != "" {
+				t.Errorf("exposures changed after starter %s (-job-completed +sync):\n%s", strings.Join(args, " "), diff)
+			}
+		}
+	})
+
 	t.Run("manifest without a model changes exposures", func(t *testing.T) {
 		manifest := manifestWithout(t, removedModel)
 		res := s.mustStarter(ctx, "job-completed", "--run-id", s.runID("e2e-golden-2"), "--manifest", manifest)
@@ -99,6 +121,9 @@ func TestJobCompletedWritesExposures(t *testing.T) {
 
 	assertNoSecrets(t, s, tab)
 }
+
+// legacyWorkbook is the demo site's workbook in no collection.
+const legacyWorkbook = "3f2a9c10-1b7d-4e25-9a6c-0d8e7f6a5b06"
 
 // removedModel is a model that demo workbooks read; the test drops it from
 // the manifest to see the exposures follow.
