@@ -164,7 +164,7 @@ func demoMain(ctx context.Context, opts demoOptions, stdout, stderr io.Writer) e
 	lineage, err := runJobLineage(ctx, c, workflows.JobLineageInput{
 		DbtRunID:           runID,
 		ManifestLocation:   files.Manifest,
-		RunResultsLocation: files.RunResults,
+		RunResultsLocation: files.BuildRunResults,
 	}, workerDone)
 	if err != nil {
 		return err
@@ -186,7 +186,7 @@ func demoMain(ctx context.Context, opts demoOptions, stdout, stderr io.Writer) e
 	// 6. The refreshes the post-job run started, followed to their end.
 	if len(lineage.Refresh.Refreshes) > 0 && opts.refreshWait > 0 {
 		fmt.Fprintf(stdout, "\n== extract refreshes started by dbt run %s\n", runID)
-		writeRefreshOutcomes(ctx, c, stdout, lineage.Refresh.Refreshes, opts.refreshWait)
+		writeRefreshOutcomes(ctx, c, stdout, lineage.Refresh.Refreshes, opts.refreshWait, site.Simulator.RefreshOutcomes)
 	}
 
 	// 7. What was found.
@@ -294,18 +294,42 @@ func waitResult(ctx context.Context, run client.WorkflowRun, result any, workerD
 	}
 }
 
-// writeRefreshOutcomes waits up to wait for each refresh workflow and
-// prints its outcome.
-func writeRefreshOutcomes(ctx context.Context, c client.Client, w io.Writer, workflowIDs []string, wait time.Duration) {
+// writeRefreshOutcomes waits up to wait for each refresh workflow, prints
+// its outcome, and ends with a count by outcome. Each refresh that Tableau
+// reports as failed or cancelled is repeated on a line of its own after the
+// count. configured holds the outcomes that the simulator's site file sets.
+func writeRefreshOutcomes(ctx context.Context, c client.Client, w io.Writer, workflowIDs []string, wait time.Duration, configured map[string]tableausim.Outcome) {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
+	counts := map[string]int{}
+	var failed []activities.RefreshResult
 	for _, id := range workflowIDs {
 		var res activities.RefreshResult
 		if err := c.GetWorkflow(ctx, id, "").Get(ctx, &res); err != nil {
 			fmt.Fprintf(w, "  %s: not finished (%s)\n", id, firstLine(err.Error()))
+			counts["not finished"]++
 			continue
 		}
 		fmt.Fprintf(w, "  %s: %s\n", id, refreshResultLine(res))
+		counts[res.Outcome]++
+		if res.Outcome == activities.OutcomeFailed || res.Outcome == activities.OutcomeCancelled {
+			failed = append(failed, res)
+		}
+	}
+
+	var parts []string
+	for _, outcome := range []string{activities.OutcomeSucceeded, activities.OutcomeFailed, activities.OutcomeCancelled, activities.OutcomeSkipped, "not finished"} {
+		if n := counts[outcome]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, outcome))
+		}
+	}
+	fmt.Fprintf(w, "%d extract refreshes: %s\n", len(workflowIDs), strings.Join(parts, ", "))
+	for _, res := range failed {
+		line := fmt.Sprintf("  REFRESH %s: %s %q; Tableau job %s", strings.ToUpper(res.Outcome), res.Kind, res.Name, res.JobID)
+		if outcome := configured[res.ExtractLUID]; outcome != "" {
+			line += fmt.Sprintf(" (the demo site sets this refresh to end in %s)", outcome)
+		}
+		fmt.Fprintln(w, line)
 	}
 }
 

@@ -7,27 +7,39 @@ import (
 	"path/filepath"
 )
 
-//go:embed assets/manifest.json assets/run_results.json assets/site.json
+//go:embed assets/manifest.json assets/run_results.json assets/run_results_build.json assets/site.json
 var assets embed.FS
 
 // Asset file names inside the package, and the names WriteFiles gives them.
 const (
-	ManifestFile   = "manifest.json"
-	RunResultsFile = "run_results.json"
-	SiteFile       = "site.json"
+	ManifestFile        = "manifest.json"
+	RunResultsFile      = "run_results.json"
+	BuildRunResultsFile = "run_results_build.json"
+	SiteFile            = "site.json"
 )
 
 // Files are the paths of the demo inputs written to disk.
 type Files struct {
 	Manifest   string
 	RunResults string
+	// BuildRunResults is the path of BuildRunResults, the run results the
+	// demo's post-job run reads.
+	BuildRunResults string
 }
 
 // Manifest returns the bundled jaffle_shop manifest.json.
 func Manifest() []byte { return mustRead(ManifestFile) }
 
 // RunResults returns the run_results.json of the run that wrote Manifest.
+// That run was `dbt docs generate`, which builds nothing, so these results
+// make no extract stale.
 func RunResults() []byte { return mustRead(RunResultsFile) }
+
+// BuildRunResults returns RunResults as a `dbt build` would have written
+// them after the demo site's extract refreshes: every model and seed rebuilt
+// on 2026-12-01, which makes the site's three extracts stale.
+// assets/SOURCES.md describes how the file was derived.
+func BuildRunResults() []byte { return mustRead(BuildRunResultsFile) }
 
 // Site returns the simulator's site file for the demo: a Tableau site whose
 // workbooks read jaffle_shop tables, in the snapshot's JSON form with a
@@ -41,12 +53,14 @@ func WriteFiles(dir string) (Files, error) {
 		return Files{}, fmt.Errorf("creating demo directory: %w", err)
 	}
 	files := Files{
-		Manifest:   filepath.Join(dir, ManifestFile),
-		RunResults: filepath.Join(dir, RunResultsFile),
+		Manifest:        filepath.Join(dir, ManifestFile),
+		RunResults:      filepath.Join(dir, RunResultsFile),
+		BuildRunResults: filepath.Join(dir, BuildRunResultsFile),
 	}
 	for path, data := range map[string][]byte{
-		files.Manifest:   Manifest(),
-		files.RunResults: RunResults(),
+		files.Manifest:        Manifest(),
+		files.RunResults:      RunResults(),
+		files.BuildRunResults: BuildRunResults(),
 	} {
 		if err := writeAtomic(path, data); err != nil {
 			return Files{}, err

@@ -38,8 +38,9 @@ func TestWriteFilesWritesAssets(t *testing.T) {
 	}
 
 	for path, want := range map[string][]byte{
-		files.Manifest:   Manifest(),
-		files.RunResults: RunResults(),
+		files.Manifest:        Manifest(),
+		files.RunResults:      RunResults(),
+		files.BuildRunResults: BuildRunResults(),
 	} {
 		got, err := os.ReadFile(path)
 		if err != nil {
@@ -53,7 +54,7 @@ func TestWriteFilesWritesAssets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 2 {
-		t.Errorf("WriteFiles left %d entries in %s, want 2 (no temporary files)", len(entries), dir)
+	if len(entries) != 3 {
+		t.Errorf("WriteFiles left %d entries in %s, want 3 (no temporary files)", len(entries), dir)
 	}
 }

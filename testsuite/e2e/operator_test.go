@@ -151,7 +151,19 @@ func TestDemoRunsOnBundledInputs(t *testing.T) {
 	for _, want := range []string{
 		"== job-completed: dbt run demo-",
 		"6 exposures: 6 added",
+		"3 stale extracts, 3 refreshes started",
 		"== collection sync: collections Exec dashboards, Ops: weekly review",
+		// The collection sync records the same collections as the
+		// whole-site sync of the post-job run, so it changes no exposure.
+		"0 added, 0 changed, 1 removed",
+		// The bundled build run results make the site's three extracts
+		// stale. The simulator fails one refresh, as the site file sets.
+		"== extract refreshes started by dbt run demo-",
+		`refresh of workbook "Customer Lifetime Value" (3f2a9c10-1b7d-4e25-9a6c-0d8e7f6a5b01): succeeded`,
+		`refresh of datasource "Jaffle Orders (certified)" (6c4e2a18-93b5-4f0d-8e7a-1b2c3d4e5f60): succeeded`,
+		`refresh of workbook "Café ops: raw feed" (3f2a9c10-1b7d-4e25-9a6c-0d8e7f6a5b05): failed`,
+		"3 extract refreshes: 2 succeeded, 1 failed",
+		`REFRESH FAILED: workbook "Café ops: raw feed"`,
 		"customer_lifetime_value (\"Customer Lifetime Value\")",
 		"depends on ref('customers'), ref('orders')",
 		"unparsed_sql",
