@@ -5,7 +5,7 @@ demo:
 	go run ./starter demo
 
 test:
-	go test -timeout 45m ./...
+	go test -tags devserver -timeout 45m ./...
 
 e2e:
 	go test -timeout 30m -v ./testsuite/e2e/
