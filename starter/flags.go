@@ -53,11 +53,16 @@ type listFlag struct {
 
 func (l *listFlag) String() string { return strings.Join(l.values, ",") }
 
+// Set rejects a value that names nothing, such as the "" of an unset
+// shell variable, because an empty selection would silently mean the
+// worker's default instead of what the caller meant.
 func (l *listFlag) Set(s string) error {
-	l.set = true
-	for _, v := range splitList(s) {
-		l.values = append(l.values, v)
+	values := splitList(s)
+	if len(values) == 0 {
+		return fmt.Errorf("%q names nothing: pass at least one item, or leave the flag out", s)
 	}
+	l.set = true
+	l.values = append(l.values, values...)
 	return nil
 }
 
