@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -151,7 +152,7 @@ func (a *Activities) ComputeExposures(ctx context.Context, in ComputeExposuresIn
 		Curation:   curation,
 		Previous:   previous,
 		RunResults: rr,
-		FilePath:   projectPath(path),
+		FilePath:   projectPath(path, a.Settings.DbtProjectDir),
 	})
 	if err != nil {
 		return ComputeExposuresResult{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("generating exposures: %v", err), ErrTypeInvalidInput, nil)
@@ -312,14 +313,39 @@ func firstN(names []string) []string {
 }
 
 // projectPath returns the exposures file's path as the enriched manifest
-// shows it: the configured path when relative (taken as relative to the dbt
-// project), empty for an absolute one, which the exposures package replaces
-// with its default.
-func projectPath(path string) string {
+// records it (original_file_path, relative to the dbt project). With
+// projectDir set and the file inside it, that is the path relative to
+// projectDir. Otherwise a relative path is taken as relative to the dbt
+// project already, and an absolute one gives "", which the exposures package
+// replaces with exposures.DefaultFilePath.
+func projectPath(path, projectDir string) string {
+	if projectDir != "" {
+		if rel, ok := relativeInside(path, projectDir); ok {
+			return rel
+		}
+	}
 	if filepath.IsAbs(path) {
 		return ""
 	}
 	return filepath.ToSlash(filepath.Clean(path))
+}
+
+// relativeInside returns path relative to dir, in slash form, when path is
+// inside dir. Both are made absolute against the working directory first.
+func relativeInside(path, dir string) (string, bool) {
+	absPath, err := filepath.Abs(path)
+	if err != nil {
+		return "", false
+	}
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", false
+	}
+	rel, err := filepath.Rel(absDir, absPath)
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	return filepath.ToSlash(rel), true
 }
 
 // storedInputError classifies a failure to read a stored input: a missing

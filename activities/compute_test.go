@@ -241,3 +241,60 @@ func TestComputeExposuresInvalidCuration(t *testing.T) {
 		}
 	}
 }
+
+// The enriched manifest records each exposure's original_file_path
+// relative to the dbt project, as dbt itself does.
+func TestComputeExposuresEnrichedManifestFilePath(t *testing.T) {
+	f := newFixture(t, siteFile, tokenName, tokenSecret)
+	read := f.sync(t, tableauAll, 4)
+	manifest := loadManifest(t, f)
+
+	tests := []struct {
+		name       string
+		exposures  string // relative to the test's directory
+		projectDir string // relative to the test's directory; empty leaves it unset
+		want       string
+	}{
+		{"inside the project", "project/models/exposures/tableau.yml", "project", "models/exposures/tableau.yml"},
+		{"project dir unset", "project/models/exposures/tableau.yml", "", "models/autoexposures.yml"},
+		{"outside the project", "elsewhere/tableau.yml", "project", "models/autoexposures.yml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			settings := f.settings
+			settings.ExposuresPath = filepath.Join(dir, tt.exposures)
+			settings.ReportPath = filepath.Join(dir, "report.json")
+			settings.EnrichedManifestPath = filepath.Join(dir, "manifest.enriched.json")
+			if tt.projectDir != "" {
+				settings.DbtProjectDir = filepath.Join(dir, tt.projectDir)
+			}
+			acts := &activities.Activities{Tableau: f.client, Store: f.store, Settings: settings}
+			in := activities.ComputeExposuresInput{Manifest: manifest, Snapshot: read.Snapshot}
+			if _, err := run[activities.ComputeExposuresResult](t, envFor(acts), activities.ComputeExposuresName, in); err != nil {
+				t.Fatal(err)
+			}
+
+			data, err := os.ReadFile(settings.EnrichedManifestPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var enriched struct {
+				Exposures map[string]struct {
+					OriginalFilePath string `json:"original_file_path"`
+				} `json:"exposures"`
+			}
+			if err := json.Unmarshal(data, &enriched); err != nil {
+				t.Fatalf("enriched manifest is not JSON: %v", err)
+			}
+			if len(enriched.Exposures) == 0 {
+				t.Fatal("enriched manifest has no exposures")
+			}
+			for id, e := range enriched.Exposures {
+				if e.OriginalFilePath != tt.want {
+					t.Errorf("exposure %s: original_file_path = %q, want %q", id, e.OriginalFilePath, tt.want)
+				}
+			}
+		})
+	}
+}

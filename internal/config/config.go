@@ -28,6 +28,12 @@ type Settings struct {
 	// EnrichedManifestPath, when set, receives a copy of the manifest with
 	// the generated exposures added.
 	EnrichedManifestPath string `env:"AUTOEXPOSURES_ENRICHED_MANIFEST"`
+	// DbtProjectDir, when set, is the dbt project's root directory. The
+	// enriched manifest records the exposures file's original_file_path
+	// relative to it when the file is inside it. Unset, a relative
+	// exposures path is recorded as it is, and an absolute one as
+	// models/autoexposures.yml.
+	DbtProjectDir string `env:"AUTOEXPOSURES_DBT_PROJECT_DIR"`
 	// CurationPath, when set, is the curation file that renames, hides or
 	// annotates generated exposures.
 	CurationPath string `env:"AUTOEXPOSURES_CURATION_FILE"`
