@@ -29,21 +29,47 @@ func runHealth(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	defer conn.Close()
 
+	poller, age, err := recentPoller(ctx, conn, *maxAge)
+	if err != nil {
+		fmt.Fprintf(stderr, "starter health: %v\n", err)
+		return exitFailure
+	}
+	if poller == "" {
+		fmt.Fprintf(stderr, "starter health: no worker polled task queue %s in the last %s; start one with go run ./worker\n", conn.env.TaskQueue, *maxAge)
+		return exitFailure
+	}
+	fmt.Fprintf(stdout, "ok: worker %s polled task queue %s %s ago\n", poller, conn.env.TaskQueue, age.Round(time.Second))
+	return exitOK
+}
+
+// recentPoller returns the identity of a worker that polled the task queue
+// for workflow tasks within maxAge and how long ago, or "" when none did.
+func recentPoller(ctx context.Context, conn *connection, maxAge time.Duration) (string, time.Duration, error) {
 	callCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	resp, err := conn.client.DescribeTaskQueue(callCtx, conn.env.TaskQueue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
 	if err != nil {
-		fmt.Fprintf(stderr, "starter health: describing task queue %s: %v\n", conn.env.TaskQueue, err)
-		return exitFailure
+		return "", 0, fmt.Errorf("describing task queue %s: %w", conn.env.TaskQueue, err)
 	}
-
 	now := time.Now()
 	for _, p := range resp.GetPollers() {
-		if last := p.GetLastAccessTime().AsTime(); now.Sub(last) <= *maxAge {
-			fmt.Fprintf(stdout, "ok: worker %s polled task queue %s %s ago\n", p.GetIdentity(), conn.env.TaskQueue, now.Sub(last).Round(time.Second))
-			return exitOK
+		if age := now.Sub(p.GetLastAccessTime().AsTime()); age <= maxAge {
+			return p.GetIdentity(), age, nil
 		}
 	}
-	fmt.Fprintf(stderr, "starter health: no worker polled task queue %s in the last %s; start one with go run ./worker\n", conn.env.TaskQueue, *maxAge)
-	return exitFailure
+	return "", 0, nil
+}
+
+// warnIfNoWorker prints a warning when no worker polled the task queue in
+// the last two minutes, because a workflow started now would wait for one.
+// A failed check is only reported: the start itself may still work.
+func warnIfNoWorker(ctx context.Context, conn *connection, command string, stderr io.Writer) {
+	const maxAge = 2 * time.Minute
+	poller, _, err := recentPoller(ctx, conn, maxAge)
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "starter %s: warning: could not check for a worker: %v\n", command, err)
+	case poller == "":
+		fmt.Fprintf(stderr, "starter %s: warning: no worker polled task queue %s in the last %s; the workflow waits until one runs (go run ./worker)\n", command, conn.env.TaskQueue, maxAge)
+	}
 }

@@ -20,11 +20,14 @@ func main() {
 }
 
 // Exit codes: exitUsage for bad flags or arguments, exitFailure for a
-// command that ran and failed.
+// command that ran and failed, exitStillRunning when the starter stopped
+// waiting (timeout or signal) while the workflow goes on. The README lists
+// them for orchestrators.
 const (
-	exitOK      = 0
-	exitFailure = 1
-	exitUsage   = 2
+	exitOK           = 0
+	exitFailure      = 1
+	exitUsage        = 2
+	exitStillRunning = 3
 )
 
 // command is one subcommand; run returns the process exit code.

@@ -92,20 +92,6 @@ func startSync(ctx context.Context, conn *connection, selection tableau.Selectio
 	return exitOK
 }
 
-// reportWaitError explains why waiting for a workflow stopped: the
-// workflow failed, or the starter stopped waiting while it goes on.
-func reportWaitError(stderr io.Writer, command, workflowID string, timeout time.Duration, err error) int {
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		fmt.Fprintf(stderr, "starter %s: stopped waiting after %s; workflow %s goes on: follow it with starter status or the Web UI\n", command, timeout, workflowID)
-	case errors.Is(err, context.Canceled):
-		fmt.Fprintf(stderr, "starter %s: interrupted; workflow %s goes on: follow it with starter status or the Web UI\n", command, workflowID)
-	default:
-		fmt.Fprintf(stderr, "starter %s: workflow %s failed: %v\n", command, workflowID, err)
-	}
-	return exitFailure
-}
-
 // syncAction is the schedule's action: a collection sync with the
 // selection as its input, which the Web UI shows and lets operators edit.
 // Temporal appends the scheduled time to the workflow ID.
