@@ -7,6 +7,9 @@ import (
 	"regexp"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/converter"
+
 	"github.com/autoexposures/autoexposures/workflows"
 )
 
@@ -61,6 +64,7 @@ func runJobCompleted(ctx context.Context, args []string, stdout, stderr io.Write
 		return exitFailure
 	}
 	defer conn.Close()
+	warnIfNoWorker(ctx, conn, "job-completed", stderr)
 
 	in := lineageInput{DbtRunID: *runID, ManifestLocation: manifestLocation, RunResultsLocation: runResultsLocation}
 	// A notice for a run in progress attaches to it, and a notice for a
@@ -71,6 +75,19 @@ func runJobCompleted(ctx context.Context, args []string, stdout, stderr io.Write
 	run, err := conn.client.ExecuteWorkflow(ctx, opts, jobLineageWorkflow, in)
 	if err != nil {
 		fmt.Fprintf(stderr, "starter job-completed: starting %s: %v\n", id, err)
+		return exitFailure
+	}
+	// The workflow ID comes from the run ID alone, so a run ID reused for
+	// other artifacts would attach to the old run and report its result as
+	// if it were this one's.
+	existing, err := startedInput(ctx, conn, id, run.GetRunID())
+	if err != nil {
+		fmt.Fprintf(stderr, "starter job-completed: %v\n", err)
+		return exitFailure
+	}
+	if existing != in {
+		fmt.Fprintf(stderr, "starter job-completed: run ID %q was already used for other artifacts (workflow %s read manifest %s, run results %s); pass a run ID that is unique per dbt run\n",
+			*runID, id, existing.ManifestLocation, orNone(existing.RunResultsLocation))
 		return exitFailure
 	}
 	fmt.Fprintf(stdout, "Workflow %s (run %s) on task queue %s.\n", run.GetID(), run.GetRunID(), conn.env.TaskQueue)
@@ -86,4 +103,33 @@ func runJobCompleted(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	writeLineageResult(stdout, result)
 	return exitOK
+}
+
+// startedInput returns the input of a workflow run, read from the first
+// event of its history.
+func startedInput(ctx context.Context, conn *connection, workflowID, runID string) (lineageInput, error) {
+	var in lineageInput
+	iter := conn.client.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	if !iter.HasNext() {
+		return in, fmt.Errorf("reading the history of %s: it has no events", workflowID)
+	}
+	event, err := iter.Next()
+	if err != nil {
+		return in, fmt.Errorf("reading the history of %s: %w", workflowID, err)
+	}
+	payloads := event.GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()
+	if len(payloads) == 0 {
+		return in, fmt.Errorf("reading the input of %s: the first event holds none", workflowID)
+	}
+	if err := converter.GetDefaultDataConverter().FromPayload(payloads[0], &in); err != nil {
+		return in, fmt.Errorf("reading the input of %s: %w", workflowID, err)
+	}
+	return in, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

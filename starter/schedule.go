@@ -12,6 +12,7 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
@@ -203,6 +204,11 @@ func scheduleSelection(action client.ScheduleAction) (tableau.Selection, error) 
 
 func printSchedule(ctx context.Context, conn *connection, stdout, stderr io.Writer) int {
 	desc, err := conn.client.ScheduleClient().GetHandle(ctx, conn.env.ScheduleID).Describe(ctx)
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		fmt.Fprintf(stderr, "starter: no schedule yet: run `starter schedule` to create %s\n", conn.env.ScheduleID)
+		return exitFailure
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "starter: describing schedule %s: %v\n", conn.env.ScheduleID, err)
 		return exitFailure

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/autoexposures/autoexposures/testsuite/devserver"
+)
+
+// One dev server serves every test that needs Temporal; each test uses a
+// task queue and schedule ID of its own, and no worker polls them.
+var (
+	temporalOnce   sync.Once
+	temporalServer *devserver.Server
+	temporalErr    error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if temporalServer != nil {
+		_ = temporalServer.Stop()
+	}
+	os.Exit(code)
+}
+
+// useTemporal points the starter at the shared dev server, with a task
+// queue and schedule ID named after the test.
+func useTemporal(t *testing.T) {
+	t.Helper()
+	temporalOnce.Do(func() {
+		temporalServer, temporalErr = devserver.Start(context.Background(), devserver.Options{})
+	})
+	if temporalErr != nil {
+		t.Fatalf("starting the Temporal dev server: %v", temporalErr)
+	}
+	name := strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
+	t.Setenv("TEMPORAL_ADDRESS", temporalServer.Address)
+	t.Setenv("TEMPORAL_NAMESPACE", "default")
+	t.Setenv("AUTOEXPOSURES_TASK_QUEUE", "test-"+name)
+	t.Setenv("AUTOEXPOSURES_SCHEDULE_ID", "schedule-"+name)
+}
+
+// runStarter runs the CLI with args and returns its exit code and output.
+func runStarter(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func wantRun(t *testing.T, args []string, wantCode int, wantStderr ...string) string {
+	t.Helper()
+	code, stdout, stderr := runStarter(t, args...)
+	if code != wantCode {
+		t.Errorf("starter %s: exit code = %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, wantCode, stdout, stderr)
+	}
+	for _, want := range wantStderr {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("starter %s: stderr does not contain %q:\n%s", strings.Join(args, " "), want, stderr)
+		}
+	}
+	return stdout + stderr
+}
+
+func TestJobCompletedRejectsReusedRunID(t *testing.T) {
+	useTemporal(t)
+	const runID = "scheduled__2024-01-01T00:00:00+00:00"
+	first := "http://127.0.0.1:9/a/manifest.json"
+	second := "http://127.0.0.1:9/b/manifest.json"
+
+	wantRun(t, []string{"job-completed", "--run-id", runID, "--manifest", first, "--no-wait"}, exitOK)
+	wantRun(t, []string{"job-completed", "--run-id", runID, "--manifest", second, "--no-wait"}, exitFailure,
+		fmt.Sprintf("run ID %q was already used for other artifacts", runID),
+		"manifest "+first,
+		"pass a run ID that is unique per dbt run")
+	wantRun(t, []string{"job-completed", "--run-id", runID, "--manifest", first, "--run-results", "http://127.0.0.1:9/a/run_results.json", "--no-wait"}, exitFailure,
+		"already used for other artifacts")
+	// The same artifacts again attach to the first run.
+	wantRun(t, []string{"job-completed", "--run-id", runID, "--manifest", first, "--no-wait"}, exitOK)
+}
+
+func TestJobCompletedTimeoutLeavesWorkflowRunning(t *testing.T) {
+	useTemporal(t)
+	args := []string{"job-completed", "--run-id", "r-timeout", "--manifest", "http://127.0.0.1:9/manifest.json", "--timeout", "1s"}
+
+	out := wantRun(t, args, exitStillRunning,
+		"warning: no worker polled task queue test-TestJobCompletedTimeoutLeavesWorkflowRunning",
+		"stopped waiting after 1s; workflow lineage-r-timeout is still running: see `starter status`")
+	if strings.Contains(out, "failed") {
+		t.Errorf("output calls the running workflow failed:\n%s", out)
+	}
+}
+
+func TestCollectionsShowWithoutSchedule(t *testing.T) {
+	useTemporal(t)
+	out := wantRun(t, []string{"collections", "show"}, exitFailure, "no schedule yet: run `starter schedule`")
+	if strings.Contains(out, "temporal-sys-scheduler") {
+		t.Errorf("output shows the raw server error:\n%s", out)
+	}
+}
