@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -108,19 +109,18 @@ func writeExecution(ctx context.Context, conn *connection, w io.Writer, info *wo
 			fmt.Fprintf(w, "    progress: unavailable (%v)\n", firstLine(err.Error()))
 			return
 		}
-		var progress any
+		var progress map[string]any
 		if err := value.Get(&progress); err != nil {
 			fmt.Fprintf(w, "    progress: unreadable (%v)\n", err)
 			return
 		}
-		data, _ := json.Marshal(progress)
-		fmt.Fprintf(w, "    progress: %s\n", data)
+		fmt.Fprintf(w, "    progress: %s\n", progressLine(progress))
 	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
 		fmt.Fprintf(w, "    %s\n", resultSummary(callCtx, conn, typeName, id, runID))
 	default:
 		err := conn.client.GetWorkflow(callCtx, id, runID).Get(callCtx, nil)
 		if err != nil {
-			fmt.Fprintf(w, "    error: %s\n", firstLine(err.Error()))
+			fmt.Fprintf(w, "    error: %s\n", firstLine(failureMessage(err)))
 		}
 	}
 }
@@ -165,6 +165,63 @@ func refreshResultLine(r activities.RefreshResult) string {
 		line += "; notes: " + strings.Join(r.Notes, "; ")
 	}
 	return line
+}
+
+// progressLine renders a progress query result on one line: the step (or
+// phase, for refreshes) first, then the other non-empty fields by name, as
+// in "reading lineage; workbooks 12, snapshot 3f2a1b". It reads the JSON
+// form so that sync, post-job and refresh progress all render.
+func progressLine(p map[string]any) string {
+	var head string
+	for _, key := range []string{"Step", "Phase"} {
+		if v, ok := p[key].(string); ok && v != "" {
+			head = v
+			delete(p, key)
+			break
+		}
+	}
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		v := p[k]
+		if v == nil || v == "" || v == float64(0) {
+			continue
+		}
+		if f, ok := v.(float64); ok && f == float64(int64(f)) {
+			v = int64(f)
+		}
+		parts = append(parts, fmt.Sprintf("%s %v", progressKey(k), v))
+	}
+	switch {
+	case head == "":
+		return strings.Join(parts, ", ")
+	case len(parts) == 0:
+		return head
+	default:
+		return head + "; " + strings.Join(parts, ", ")
+	}
+}
+
+// progressKey turns a Go field name such as DbtRunID or JobProgress into
+// words: "dbt run ID", "job progress".
+func progressKey(name string) string {
+	var b strings.Builder
+	runes := []rune(name)
+	for i, r := range runes {
+		upper := unicode.IsUpper(r)
+		if i > 0 && upper && (!unicode.IsUpper(runes[i-1]) || (i+1 < len(runes) && unicode.IsLower(runes[i+1]))) {
+			b.WriteByte(' ')
+		}
+		if upper && !(i+1 < len(runes) && unicode.IsUpper(runes[i+1])) && !(i > 0 && unicode.IsUpper(runes[i-1])) {
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func firstLine(s string) string {
