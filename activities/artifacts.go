@@ -57,7 +57,11 @@ func (a *Activities) LoadArtifacts(ctx context.Context, in LoadArtifactsInput) (
 	if err != nil {
 		return LoadArtifactsResult{}, err
 	}
+	// The download heartbeats as bytes arrive; decoding needs its own
+	// heartbeats, because a large manifest takes seconds to decode.
+	stop := keepAlive(ctx)
 	m, err := a.manifest(manifestRef, displayLocation(in.ManifestLocation))
+	stop()
 	if err != nil {
 		return LoadArtifactsResult{}, artifactError(err)
 	}
@@ -80,7 +84,9 @@ func (a *Activities) LoadArtifacts(ctx context.Context, in LoadArtifactsInput) (
 	if err != nil {
 		return LoadArtifactsResult{}, err
 	}
+	stop = keepAlive(ctx)
 	rr, err := a.runResults(runResultsRef, displayLocation(in.RunResultsLocation))
+	stop()
 	if err != nil {
 		return LoadArtifactsResult{}, artifactError(err)
 	}

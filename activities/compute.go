@@ -99,6 +99,9 @@ func (a *Activities) ComputeExposures(ctx context.Context, in ComputeExposuresIn
 		return ComputeExposuresResult{}, invalidInput("computing exposures needs a manifest and a snapshot, got manifest %s and snapshot %s", in.Manifest, in.Snapshot)
 	}
 
+	stop := keepAlive(ctx)
+	defer stop()
+
 	// Two workers computing at once would each write the exposures file,
 	// and the last to finish would win even with older inputs. Under the
 	// lock each computation picks the newest inputs at the time it writes.

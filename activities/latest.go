@@ -30,6 +30,10 @@ func (a *Activities) SetLatest(ctx context.Context, in SetLatestInput) error {
 		return invalidInput("setting latest %s: %v", in.Kind, err)
 	}
 
+	// Ordering manifests decodes them, which takes seconds for a large one.
+	stop := keepAlive(ctx)
+	defer stop()
+
 	var err error
 	latest, isLatest := in.Ref, true
 	switch timeOf := a.contentTime(in.Kind); {

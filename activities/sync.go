@@ -58,6 +58,8 @@ func (a *Activities) ListWorkbooks(ctx context.Context, in ListWorkbooksInput) (
 	if sel.IsEmpty() {
 		sel = a.Settings.DefaultSelection()
 	}
+	stop := keepAlive(ctx)
+	defer stop()
 
 	refs, collections, err := a.Tableau.ListWorkbooks(ctx, sel)
 	if err != nil {

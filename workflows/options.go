@@ -14,14 +14,22 @@ import (
 // whose worker dies resumes after this long plus the retry interval.
 const ReadLineageHeartbeatTimeout = 30 * time.Second
 
+// HeartbeatTimeout is how long every other activity may go without a
+// heartbeat. The activities heartbeat from a ticker while they work, so a
+// worker killed mid-activity costs this long plus the retry interval, not
+// the start-to-close timeout.
+const HeartbeatTimeout = 30 * time.Second
+
 // Activity options, one function per kind of step, so that each step's
 // timeouts and retries sit next to each other.
 
-// tableauListOptions fits the cheap listing calls: minutes at most, retried
-// with back-off on rate limits and server errors.
+// tableauListOptions fits the cheap listing calls: minutes at most (a
+// large site with many collections pages for a while), retried with
+// back-off on rate limits and server errors.
 func tableauListOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 10 * time.Minute,
+		StartToCloseTimeout: 30 * time.Minute,
+		HeartbeatTimeout:    HeartbeatTimeout,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        5 * time.Second,
 			BackoffCoefficient:     2,
@@ -53,11 +61,13 @@ func readLineageOptions(ctx workflow.Context) workflow.Context {
 }
 
 // loadArtifactsOptions fits downloading and checking a manifest that may be
-// hundreds of megabytes; the download heartbeats as bytes arrive.
+// hundreds of megabytes; the download heartbeats as bytes arrive, and the
+// decoding from a ticker, so a stalled download times out after
+// HeartbeatTimeout.
 func loadArtifactsOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Minute,
-		HeartbeatTimeout:    2 * time.Minute,
+		HeartbeatTimeout:    HeartbeatTimeout,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        2 * time.Second,
 			BackoffCoefficient:     2,
@@ -70,11 +80,13 @@ func loadArtifactsOptions(ctx workflow.Context) workflow.Context {
 }
 
 // computeOptions fits matching and writing the outputs, which take seconds
-// for a large project. Retries cover a full disk or a file locked for a
-// moment.
+// for a large project, after waiting for another worker's computation to
+// release the compute lock. The activity heartbeats while it waits and
+// computes. Retries cover a full disk or a file locked for a moment.
 func computeOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Minute,
+		HeartbeatTimeout:    HeartbeatTimeout,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        2 * time.Second,
 			BackoffCoefficient:     2,
@@ -87,10 +99,13 @@ func computeOptions(ctx workflow.Context) workflow.Context {
 }
 
 // storeOptions fits reading and setting latest pointers: local file
-// operations of milliseconds.
+// operations of milliseconds, except that ordering manifests decodes them,
+// which takes seconds for a large one. SetLatest heartbeats while it works;
+// GetLatest finishes long before the heartbeat timeout.
 func storeOptions(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
+		StartToCloseTimeout: 5 * time.Minute,
+		HeartbeatTimeout:    HeartbeatTimeout,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second,
 			BackoffCoefficient:     2,
