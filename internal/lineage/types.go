@@ -12,7 +12,7 @@ type Result struct {
 	Unmatched []UnmatchedTable
 }
 
-// WorkbookLineage is what one workbook reads, as dbt nodes.
+// WorkbookLineage is the set of dbt nodes that one workbook reads.
 type WorkbookLineage struct {
 	WorkbookLUID string
 	// DependsOn holds the unique IDs of the models, seeds, snapshots and
@@ -51,7 +51,7 @@ type Match struct {
 	SchemaOnly bool
 }
 
-// Reason says why an upstream table matched nothing.
+// Reason is the cause of an upstream table matching nothing.
 type Reason string
 
 // Reasons for an unmatched table.
