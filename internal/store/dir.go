@@ -50,13 +50,35 @@ func New(root string) (*Dir, error) {
 		return nil, fmt.Errorf("resolving store directory %s: %w", root, err)
 	}
 	d := &Dir{root: abs}
-	for _, sub := range []string{"blobs", "kinds", "latest", "locks", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(abs, sub), 0o755); err != nil {
-			return nil, fmt.Errorf("creating store directory: %w", err)
-		}
+	if err := d.makeDirs(); err != nil {
+		return nil, err
 	}
 	d.removeStaleTemp()
 	return d, nil
+}
+
+// makeDirs creates the store's subdirectories when missing.
+func (d *Dir) makeDirs() error {
+	for _, sub := range []string{"blobs", "kinds", "latest", "locks", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(d.root, sub), 0o755); err != nil {
+			return fmt.Errorf("creating store directory: %w", err)
+		}
+	}
+	return nil
+}
+
+// createTemp creates a file in tmp/. When the state directory was deleted
+// under a running process, it creates the directories again and retries
+// once, so that writes work again without a restart.
+func (d *Dir) createTemp(pattern string) (*os.File, error) {
+	f, err := os.CreateTemp(filepath.Join(d.root, "tmp"), pattern)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := d.makeDirs(); err != nil {
+			return nil, err
+		}
+		f, err = os.CreateTemp(filepath.Join(d.root, "tmp"), pattern)
+	}
+	return f, err
 }
 
 // Root returns the absolute path of the store directory.
@@ -68,7 +90,7 @@ func (d *Dir) Put(kind string, r io.Reader) (Ref, error) {
 	if err := validateKind(kind); err != nil {
 		return Ref{}, err
 	}
-	tmp, err := os.CreateTemp(filepath.Join(d.root, "tmp"), "put-*")
+	tmp, err := d.createTemp("put-*")
 	if err != nil {
 		return Ref{}, fmt.Errorf("creating temporary blob: %w", err)
 	}
@@ -195,7 +217,7 @@ func (d *Dir) latestPath(kind string) string {
 }
 
 func (d *Dir) writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Join(d.root, "tmp"), "latest-*")
+	tmp, err := d.createTemp("latest-*")
 	if err != nil {
 		return err
 	}
