@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/autoexposures/autoexposures/internal/store"
 	"github.com/autoexposures/autoexposures/internal/tableau"
@@ -66,6 +68,10 @@ func (a *Activities) ListWorkbooks(ctx context.Context, in ListWorkbooksInput) (
 		return ListWorkbooksResult{}, tableauError("listing workbooks", err)
 	}
 
+	if err := checkSelectionMatches(sel, refs, collections, a.Tableau.Site()); err != nil {
+		return ListWorkbooksResult{}, err
+	}
+
 	siteLUID, err := a.Tableau.SiteLUID(ctx)
 	if err != nil {
 		return ListWorkbooksResult{}, tableauError("reading the site LUID", err)
@@ -90,6 +96,61 @@ func (a *Activities) ListWorkbooks(ctx context.Context, in ListWorkbooksInput) (
 		Workbooks:    len(list.LUIDs),
 		Collections:  len(collections),
 	}, nil
+}
+
+// checkSelectionMatches returns a non-retryable error naming every
+// project, collection and workbook LUID of sel that selects none of the
+// listed workbooks. Such a selection is almost always a typo, and syncing it
+// would replace the exposures with an empty file. An empty selection (the
+// whole site) is never an error, even on a site without workbooks.
+func checkSelectionMatches(sel tableau.Selection, refs []tableau.WorkbookRef, collections []tableau.Collection, site string) error {
+	listed := make(map[string]bool, len(refs))
+	projects := map[string]bool{}
+	for _, r := range refs {
+		listed[r.LUID] = true
+		projects[r.ProjectName] = true
+	}
+
+	var problems []string
+	for _, name := range sel.Projects {
+		if !projects[name] {
+			problems = append(problems, fmt.Sprintf("project %q has no workbook", name))
+		}
+	}
+	for _, want := range sel.Collections {
+		for _, c := range collections {
+			if c.Name != want && c.LUID != want {
+				continue
+			}
+			if !slices.ContainsFunc(c.WorkbookLUIDs, func(luid string) bool { return listed[luid] }) {
+				problems = append(problems, fmt.Sprintf("collection %q holds no workbook", want))
+			}
+			break
+		}
+	}
+	var missing []string
+	for _, luid := range sel.WorkbookLUIDs {
+		if !listed[luid] {
+			missing = append(missing, luid)
+		}
+	}
+	if len(missing) > 0 {
+		problems = append(problems, fmt.Sprintf("workbook LUIDs not found: %s", strings.Join(missing, ", ")))
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+
+	// NOTE: the exact, case-sensitive match is how the Metadata API filter
+	// projectNameWithin behaves in the simulator and in the Metadata API
+	// reference; it has not been checked against a live Tableau server.
+	msg := fmt.Sprintf("the selection on Tableau site %q matches no workbook for: %s; nothing was written. "+
+		"Check the names and LUIDs, and that the token's user can see the workbooks. "+
+		"Project and collection names must match exactly, including letter case, "+
+		"and a workbook in a nested project belongs only to its innermost project. "+
+		"Fix the selection (starter sync flags, the schedule's collections, or AUTOEXPOSURES_COLLECTIONS, AUTOEXPOSURES_PROJECTS and AUTOEXPOSURES_WORKBOOK_LUIDS)",
+		site, strings.Join(problems, "; "))
+	return temporal.NewNonRetryableApplicationError(msg, ErrTypeNotFound, nil)
 }
 
 // ReadLineageInput names the workbook list to read. ChunkSize is how many

@@ -138,6 +138,11 @@ func syncSummary(r CollectionSyncResult) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "read %d workbooks", r.Workbooks)
 	b.WriteString(deletedNote(r.Missing))
+	if r.Workbooks == 0 {
+		// A selection that names anything fails when it matches nothing,
+		// so only a whole-site sync gets here.
+		b.WriteString("; warning: the site has no workbooks the token's user can see, so the exposures file is empty")
+	}
 	switch {
 	case r.Exposures != nil:
 		b.WriteString("; " + exposuresSummary(*r.Exposures))

@@ -506,3 +506,26 @@ func TestLineageSummarySuperseded(t *testing.T) {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}
 }
+
+// A whole-site sync of a site without workbooks writes an empty exposures
+// file; the summary warns, so that operators see why the file is empty.
+func TestSyncSummaryEmptySite(t *testing.T) {
+	empty := activities.ComputeExposuresResult{FileChanged: true}
+	tests := []struct {
+		name string
+		in   CollectionSyncResult
+		want string
+	}{
+		{"empty site", CollectionSyncResult{Manifest: manifestRef, Exposures: &empty},
+			"read 0 workbooks; warning: the site has no workbooks the token's user can see, so the exposures file is empty; 0 exposures: 0 added, 0 changed, 0 removed; 0 unmatched tables"},
+		{"site with workbooks", CollectionSyncResult{Workbooks: 2, Manifest: manifestRef, Exposures: &empty},
+			"read 2 workbooks; 0 exposures: 0 added, 0 changed, 0 removed; 0 unmatched tables"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, syncSummary(tt.in)); diff != "" {
+				t.Errorf("summary (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
