@@ -89,6 +89,11 @@ func demoMain(ctx context.Context, opts demoOptions, stdout, stderr io.Writer) e
 	if err != nil {
 		return fmt.Errorf("resolving --out-dir: %w", err)
 	}
+	release, err := lockDemoState(stateDir)
+	if err != nil {
+		return err
+	}
+	defer release()
 
 	// 1. Temporal.
 	if cli, err := devserver.CLIPath(); err == nil {
