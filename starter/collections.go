@@ -7,9 +7,12 @@ import (
 	"io"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 
 	"github.com/autoexposures/autoexposures/internal/tableau"
+	"github.com/autoexposures/autoexposures/workflows"
 )
 
 func runCollections(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -32,16 +35,17 @@ func runCollections(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 const collectionsUsage = `Usage:
-  starter collections set [--no-wait] NAME_OR_LUID[,NAME_OR_LUID...]
-      make these the collections the daily sync reads, and sync them now
+  starter collections set [--no-wait] [--timeout DURATION] NAME_OR_LUID[,NAME_OR_LUID...]
+      sync these collections now and, once the sync has listed their
+      workbooks, make them the collections the daily sync reads
   starter collections show
       print the schedule and the selection it holds
 `
 
 func runCollectionsSet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("collections set", "collections set [--no-wait] [--timeout DURATION] NAME_OR_LUID[,NAME_OR_LUID...]", stderr)
-	noWait := fs.Bool("no-wait", false, "start the sync and exit without waiting for the result")
-	timeout := fs.Duration("timeout", time.Hour, "how long to wait for the sync; it goes on after the starter gives up")
+	noWait := fs.Bool("no-wait", false, "wait only until the sync has listed the workbooks of the new selection, then update the schedule and exit")
+	timeout := fs.Duration("timeout", time.Hour, "how long to wait for the sync (or its listing with --no-wait); the schedule changes only once the listing succeeded")
 	if code, ok := parseFlags(fs, args, 1); !ok {
 		return code
 	}
@@ -63,11 +67,47 @@ func runCollectionsSet(ctx context.Context, args []string, stdout, stderr io.Wri
 		return exitFailure
 	}
 	defer conn.Close()
+	warnIfNoWorker(ctx, conn, "collections set", stderr)
 
-	// The schedule's action is where the selection lives; without a
-	// schedule, one is created with the default time so the selection
-	// sticks.
-	err = setScheduleSelection(ctx, conn, selection)
+	// The sync runs first so that a name matching no collection fails here
+	// and never reaches the schedule, where it would fail every daily run.
+	run, code := startSyncRun(ctx, conn, selection, "collections-set", stdout, stderr)
+	if run == nil {
+		return code
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+
+	var result syncResult
+	var waitErr error
+	if *noWait {
+		// Waiting for the workbook listing is what validates the names; the
+		// rest of the sync goes on without the starter.
+		waitErr = waitListed(waitCtx, conn, run)
+	} else {
+		waitErr = run.Get(waitCtx, &result)
+	}
+	if waitErr != nil {
+		code := reportWaitError(stderr, "collections set", run.GetID(), *timeout, waitErr)
+		if code == exitStillRunning && listedNow(ctx, conn, run) {
+			return updateSelection(ctx, conn, selection, code, stdout, stderr)
+		}
+		fmt.Fprintf(stderr, "starter collections set: schedule %s is unchanged because the sync did not list the workbooks of %s\n", conn.env.ScheduleID, describeSelection(selection))
+		return code
+	}
+	if !*noWait {
+		writeSyncResult(stdout, result)
+	} else {
+		fmt.Fprintln(stdout, "The sync listed the workbooks of the new selection and goes on; follow it with starter status.")
+	}
+	return updateSelection(ctx, conn, selection, exitOK, stdout, stderr)
+}
+
+// updateSelection writes the selection into the schedule's action, creating
+// the schedule with the default time when there is none, and returns code
+// when that worked.
+func updateSelection(ctx context.Context, conn *connection, selection tableau.Selection, code int, stdout, stderr io.Writer) int {
+	err := setScheduleSelection(ctx, conn, selection)
 	var notFound *serviceerror.NotFound
 	switch {
 	case errors.As(err, &notFound):
@@ -83,8 +123,74 @@ func runCollectionsSet(ctx context.Context, args []string, stdout, stderr io.Wri
 	default:
 		fmt.Fprintf(stdout, "Schedule %s now syncs %s.\n", conn.env.ScheduleID, describeSelection(selection))
 	}
+	return code
+}
 
-	return startSync(ctx, conn, selection, "collections-set", *noWait, *timeout, stdout, stderr)
+// waitListed waits until the sync has listed the workbooks of its
+// selection, which is when every name in it has resolved, or until it ends.
+// It returns the sync's failure, or ctx's error when ctx ends first.
+func waitListed(ctx context.Context, conn *connection, run client.WorkflowRun) error {
+	ticker := time.NewTicker(time.Second)
+	defer ticker.Stop()
+	for {
+		closed, err := syncClosed(ctx, conn, run)
+		if err != nil {
+			return err
+		}
+		if closed {
+			return run.Get(ctx, nil)
+		}
+		if listedNow(ctx, conn, run) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ticker.C:
+		}
+	}
+}
+
+// syncClosed reports whether the sync run has ended.
+func syncClosed(ctx context.Context, conn *connection, run client.WorkflowRun) (bool, error) {
+	desc, err := conn.client.DescribeWorkflowExecution(ctx, run.GetID(), run.GetRunID())
+	if err != nil {
+		return false, fmt.Errorf("describing %s: %w", run.GetID(), err)
+	}
+	return desc.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
+}
+
+// listedNow reports whether the sync got past the workbook listing, by its
+// progress query or by having completed. A query that fails (no worker, a
+// closed run that failed) counts as not listed.
+func listedNow(ctx context.Context, conn *connection, run client.WorkflowRun) bool {
+	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	desc, err := conn.client.DescribeWorkflowExecution(callCtx, run.GetID(), run.GetRunID())
+	if err != nil {
+		return false
+	}
+	switch desc.GetWorkflowExecutionInfo().GetStatus() {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+		return true
+	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+	default:
+		return false
+	}
+	value, err := conn.client.QueryWorkflow(callCtx, run.GetID(), run.GetRunID(), workflows.ProgressQuery)
+	if err != nil {
+		return false
+	}
+	var progress workflows.Progress
+	if err := value.Get(&progress); err != nil {
+		return false
+	}
+	switch progress.Step {
+	case workflows.StepReadingLineage, workflows.StepComputing, workflows.StepRefreshing, workflows.StepDone:
+		return true
+	default:
+		return false
+	}
 }
 
 func runCollectionsShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {

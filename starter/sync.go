@@ -33,6 +33,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	defer conn.Close()
+	warnIfNoWorker(ctx, conn, "sync", stderr)
 
 	// Without flags the sync reads what the daily schedule reads, so a
 	// manual sync and the next scheduled one agree.
@@ -66,20 +67,9 @@ func currentSelection(ctx context.Context, conn *connection) (tableau.Selection,
 // in the same second share one workflow, and any other trigger gets an ID
 // of its own, so a changed selection never joins a sync of the old one.
 func startSync(ctx context.Context, conn *connection, selection tableau.Selection, trigger string, noWait bool, timeout time.Duration, stdout, stderr io.Writer) int {
-	in := syncInput{Selection: selection}
-	opts := workflows.CollectionSyncStartOptions(conn.env.TaskQueue, in, time.Now())
-	if trigger != "manual" {
-		opts.ID += "-" + trigger
-	}
-	run, err := conn.client.ExecuteWorkflow(ctx, opts, collectionSyncWorkflow, in)
-	if err != nil {
-		fmt.Fprintf(stderr, "starter sync: starting %s: %v\n", collectionSyncWorkflow, err)
-		return exitFailure
-	}
-	fmt.Fprintf(stdout, "Started collection sync %s (run %s) on task queue %s.\n", run.GetID(), run.GetRunID(), conn.env.TaskQueue)
-	fmt.Fprintf(stdout, "  selection: %s\n", describeSelection(selection))
-	if noWait {
-		return exitOK
+	run, code := startSyncRun(ctx, conn, selection, trigger, stdout, stderr)
+	if run == nil || noWait {
+		return code
 	}
 
 	waitCtx, cancel := context.WithTimeout(ctx, timeout)
@@ -90,6 +80,24 @@ func startSync(ctx context.Context, conn *connection, selection tableau.Selectio
 	}
 	writeSyncResult(stdout, result)
 	return exitOK
+}
+
+// startSyncRun starts a collection sync and prints its IDs. It returns
+// the run, or nil and the exit code when the start failed.
+func startSyncRun(ctx context.Context, conn *connection, selection tableau.Selection, trigger string, stdout, stderr io.Writer) (client.WorkflowRun, int) {
+	in := syncInput{Selection: selection}
+	opts := workflows.CollectionSyncStartOptions(conn.env.TaskQueue, in, time.Now())
+	if trigger != "manual" {
+		opts.ID += "-" + trigger
+	}
+	run, err := conn.client.ExecuteWorkflow(ctx, opts, collectionSyncWorkflow, in)
+	if err != nil {
+		fmt.Fprintf(stderr, "starter sync: starting %s: %v\n", collectionSyncWorkflow, err)
+		return nil, exitFailure
+	}
+	fmt.Fprintf(stdout, "Started collection sync %s (run %s) on task queue %s.\n", run.GetID(), run.GetRunID(), conn.env.TaskQueue)
+	fmt.Fprintf(stdout, "  selection: %s\n", describeSelection(selection))
+	return run, exitOK
 }
 
 // syncAction is the schedule's action: a collection sync with the

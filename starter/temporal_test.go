@@ -38,11 +38,10 @@ func useTemporal(t *testing.T) {
 	if temporalErr != nil {
 		t.Fatalf("starting the Temporal dev server: %v", temporalErr)
 	}
-	name := strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
 	t.Setenv("TEMPORAL_ADDRESS", temporalServer.Address)
 	t.Setenv("TEMPORAL_NAMESPACE", "default")
-	t.Setenv("AUTOEXPOSURES_TASK_QUEUE", "test-"+name)
-	t.Setenv("AUTOEXPOSURES_SCHEDULE_ID", "schedule-"+name)
+	t.Setenv("AUTOEXPOSURES_TASK_QUEUE", taskQueueOf(t))
+	t.Setenv("AUTOEXPOSURES_SCHEDULE_ID", "schedule-"+taskQueueOf(t))
 }
 
 // runStarter runs the CLI with args and returns its exit code and output.
@@ -56,6 +55,7 @@ func runStarter(t *testing.T, args ...string) (code int, stdout, stderr string) 
 func wantRun(t *testing.T, args []string, wantCode int, wantStderr ...string) string {
 	t.Helper()
 	code, stdout, stderr := runStarter(t, args...)
+	t.Logf("starter %s: exit %d\n%s%s", strings.Join(args, " "), code, stdout, stderr)
 	if code != wantCode {
 		t.Errorf("starter %s: exit code = %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, wantCode, stdout, stderr)
 	}
