@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -38,13 +39,17 @@ type scheduleSettings struct {
 	// false.
 	selection     tableau.Selection
 	keepSelection bool
+	// keepTime, keepTimeZone and keepCatchup keep the existing schedule's
+	// values for flags not given, so a re-run that changes one setting
+	// leaves the others as an operator set them.
+	keepTime, keepTimeZone, keepCatchup bool
 }
 
 func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("schedule", "schedule [--at HH:MM] [--time-zone ZONE] [--catchup-window DURATION] [--collections A,B] [--projects P] [--workbooks LUIDS]", stderr)
-	at := fs.String("at", "06:00", "time of day of the daily sync, HH:MM on a 24-hour clock in --time-zone")
-	timeZone := fs.String("time-zone", "UTC", "IANA time zone of --at, such as Europe/Paris")
-	catchup := fs.Duration("catchup-window", defaultCatchupWindow, fmt.Sprintf("how late a sync missed while Temporal was down may still start, %s to %s", minCatchupWindow, maxCatchupWindow))
+	at := fs.String("at", "06:00", "time of day of the daily sync, HH:MM on a 24-hour clock in --time-zone (an existing schedule keeps its time when not given)")
+	timeZone := fs.String("time-zone", "UTC", "IANA time zone of --at, such as Europe/Paris (an existing schedule keeps its zone when not given)")
+	catchup := fs.Duration("catchup-window", defaultCatchupWindow, fmt.Sprintf("how late a sync missed while Temporal was down may still start, %s to %s (an existing schedule keeps its window when not given)", minCatchupWindow, maxCatchupWindow))
 	var sel selectionFlags
 	sel.register(fs)
 	if code, ok := parseFlags(fs, args, 0); !ok {
@@ -61,12 +66,17 @@ func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if *catchup < minCatchupWindow || *catchup > maxCatchupWindow {
 		return usageError(fs, "--catchup-window=%s is out of range: use %s to %s", *catchup, minCatchupWindow, maxCatchupWindow)
 	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	settings := scheduleSettings{
 		hour: hour, minute: minute,
 		timeZone:      *timeZone,
 		catchupWindow: *catchup,
 		selection:     sel.selection(),
 		keepSelection: !sel.given(),
+		keepTime:      !given["at"],
+		keepTimeZone:  !given["time-zone"],
+		keepCatchup:   !given["catchup-window"],
 	}
 
 	conn, err := connect(ctx, stderr)
@@ -150,13 +160,23 @@ func upsertSchedule(ctx context.Context, conn *connection, s scheduleSettings) (
 				selection = current
 			}
 			spec := s.spec()
+			if old := sched.Spec; old != nil {
+				if s.keepTime {
+					spec.Calendars, spec.CronExpressions, spec.Intervals = old.Calendars, old.CronExpressions, old.Intervals
+				}
+				if s.keepTimeZone {
+					spec.TimeZoneName = old.TimeZoneName
+				}
+			}
 			sched.Spec = &spec
 			sched.Action = syncAction(conn, selection)
 			if sched.Policy == nil {
-				sched.Policy = &client.SchedulePolicies{}
+				sched.Policy = &client.SchedulePolicies{CatchupWindow: s.catchupWindow}
 			}
 			sched.Policy.Overlap = enumspb.SCHEDULE_OVERLAP_POLICY_SKIP
-			sched.Policy.CatchupWindow = s.catchupWindow
+			if !s.keepCatchup || sched.Policy.CatchupWindow == 0 {
+				sched.Policy.CatchupWindow = s.catchupWindow
+			}
 			return &client.ScheduleUpdate{Schedule: &sched}, nil
 		},
 	})

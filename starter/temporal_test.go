@@ -103,3 +103,28 @@ func TestCollectionsShowWithoutSchedule(t *testing.T) {
 		t.Errorf("output shows the raw server error:\n%s", out)
 	}
 }
+
+func TestScheduleKeepsSettingsNotGiven(t *testing.T) {
+	useTemporal(t)
+	steps := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"schedule", "--at", "07:30", "--time-zone", "Europe/Paris", "--catchup-window", "2h", "--collections", "Sales"},
+			[]string{"daily at 07:30 Europe/Paris", "catch-up window 2h0m0s", "selection: collections Sales"}},
+		{[]string{"schedule", "--projects", "Finance"},
+			[]string{"daily at 07:30 Europe/Paris", "catch-up window 2h0m0s", "selection: projects Finance"}},
+		{[]string{"schedule", "--at", "18:00"},
+			[]string{"daily at 18:00 Europe/Paris", "catch-up window 2h0m0s", "selection: projects Finance"}},
+		{[]string{"schedule", "--time-zone", "UTC", "--catchup-window", "1h"},
+			[]string{"daily at 18:00 UTC", "catch-up window 1h0m0s", "selection: projects Finance"}},
+	}
+	for _, step := range steps {
+		out := wantRun(t, step.args, exitOK)
+		for _, want := range step.want {
+			if !strings.Contains(out, want) {
+				t.Errorf("starter %s: output does not contain %q:\n%s", strings.Join(step.args, " "), want, out)
+			}
+		}
+	}
+}
