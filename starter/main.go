@@ -47,6 +47,7 @@ func commands() []command {
 		{"status", "list recent runs and their summaries", runStatus},
 		{"preview", "compute exposures offline from a manifest and a snapshot", runPreview},
 		{"refresh", "refresh a Tableau extract on demand", runRefresh},
+		{"snapshot", "copy the latest Tableau snapshot out of the state directory", runSnapshot},
 		{"health", "exit 0 when a worker polls the task queue", runHealth},
 	}
 }
