@@ -92,7 +92,7 @@ func runCollectionsSet(ctx context.Context, args []string, stdout, stderr io.Wri
 		if code == exitStillRunning && listedNow(ctx, conn, run) {
 			return updateSelection(ctx, conn, selection, code, stdout, stderr)
 		}
-		fmt.Fprintf(stderr, "starter collections set: schedule %s is unchanged because the sync did not list the workbooks of %s\n", conn.env.ScheduleID, describeSelection(selection))
+		fmt.Fprintf(stderr, "starter collections set: schedule %s is unchanged because the sync of %s did not succeed\n", conn.env.ScheduleID, describeSelection(selection))
 		return code
 	}
 	if !*noWait {

@@ -119,7 +119,7 @@ func startedInput(ctx context.Context, conn *connection, workflowID, runID strin
 	}
 	payloads := event.GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()
 	if len(payloads) == 0 {
-		return in, fmt.Errorf("reading the input of %s: the first event holds none", workflowID)
+		return in, fmt.Errorf("reading the input of %s: its first event has no input", workflowID)
 	}
 	if err := converter.GetDefaultDataConverter().FromPayload(payloads[0], &in); err != nil {
 		return in, fmt.Errorf("reading the input of %s: %w", workflowID, err)

@@ -66,17 +66,17 @@ func runSchedule(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if *catchup < minCatchupWindow || *catchup > maxCatchupWindow {
 		return usageError(fs, "--catchup-window=%s is out of range: use %s to %s", *catchup, minCatchupWindow, maxCatchupWindow)
 	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	flagsGiven := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { flagsGiven[f.Name] = true })
 	settings := scheduleSettings{
 		hour: hour, minute: minute,
 		timeZone:      *timeZone,
 		catchupWindow: *catchup,
 		selection:     sel.selection(),
 		keepSelection: !sel.given(),
-		keepTime:      !given["at"],
-		keepTimeZone:  !given["time-zone"],
-		keepCatchup:   !given["catchup-window"],
+		keepTime:      !flagsGiven["at"],
+		keepTimeZone:  !flagsGiven["time-zone"],
+		keepCatchup:   !flagsGiven["catchup-window"],
 	}
 
 	conn, err := connect(ctx, stderr)

@@ -64,7 +64,7 @@ func copyLatestSnapshot(dir, out string) (store.Ref, error) {
 	}
 	ref, err := st.Latest(store.KindSnapshot)
 	if errors.Is(err, store.ErrNotFound) {
-		return ref, fmt.Errorf("state directory %s holds no snapshot yet: run starter sync first", dir)
+		return ref, fmt.Errorf("state directory %s has no snapshot yet: run starter sync first", dir)
 	}
 	if err != nil {
 		return ref, fmt.Errorf("finding the latest snapshot: %w", err)

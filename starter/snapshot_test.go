@@ -61,7 +61,7 @@ func TestSnapshotReportsMissingState(t *testing.T) {
 		want     string
 	}{
 		{"no state directory", filepath.Join(t.TempDir(), "nope"), "is not a state directory"},
-		{"no snapshot yet", empty, "holds no snapshot yet: run starter sync first"},
+		{"no snapshot yet", empty, "has no snapshot yet: run starter sync first"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

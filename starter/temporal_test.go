@@ -12,8 +12,9 @@ import (
 	"github.com/autoexposures/autoexposures/testsuite/devserver"
 )
 
-// One dev server serves every test that needs Temporal; each test uses a
-// task queue and schedule ID of its own, and no worker polls them.
+// One dev server serves every test that needs Temporal. Each test uses a
+// task queue and schedule ID of its own, which no worker polls unless the
+// test starts one.
 var (
 	temporalOnce   sync.Once
 	temporalServer *devserver.Server

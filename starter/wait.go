@@ -12,9 +12,9 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// reportWaitError explains why waiting for a workflow stopped. When the
-// starter gave up (timeout or signal) the workflow goes on, which the exit
-// code exitStillRunning tells orchestrators; otherwise the workflow failed.
+// reportWaitError prints why waiting for a workflow stopped and returns the
+// exit code. When the starter gave up (timeout or signal) the workflow goes
+// on, and exitStillRunning lets orchestrators tell that from a failure.
 func reportWaitError(stderr io.Writer, command, workflowID string, timeout time.Duration, err error) int {
 	var execErr *temporal.WorkflowExecutionError
 	switch {
@@ -52,9 +52,9 @@ func isWaitCanceled(err, ctxErr error, code codes.Code) bool {
 }
 
 // failureMessage returns the message of the innermost application error
-// in a workflow failure, which is the one that says what to fix. The whole
-// chain repeats each activity's context ("activity error ... check ...:
-// check ..."), so it is shown only when there is no application error.
+// in a workflow failure, because that message names the value and the fix.
+// The whole chain repeats each activity's context, so it is shown only when
+// there is no application error.
 func failureMessage(err error) string {
 	var innermost *temporal.ApplicationError
 	for e := err; e != nil; e = errors.Unwrap(e) {
