@@ -1,5 +1,5 @@
 # Shortcuts for local work; CI runs .ci/run, which needs no make.
-.PHONY: demo test e2e vet temporal
+.PHONY: demo test e2e vet temporal dev-server
 
 demo:
 	go run ./starter demo
@@ -12,6 +12,13 @@ e2e:
 
 vet:
 	go vet ./...
+
+# A dev server on the demo's SQLite file, for a worker run by hand. The
+# CLI does not create the file's directory. Stop the demo first: it holds
+# the same file.
+dev-server: bin/temporal
+	mkdir -p .state/temporal
+	bin/temporal server start-dev --db-filename .state/temporal/temporal.db
 
 # The harness installs the CLI on first use; this builds it ahead of time.
 temporal: bin/temporal

@@ -33,6 +33,9 @@ func TestMain(m *testing.M) {
 // queue and schedule ID named after the test.
 func useTemporal(t *testing.T) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a Temporal dev server; skipped with -short")
+	}
 	temporalOnce.Do(func() {
 		temporalServer, temporalErr = devserver.Start(context.Background(), devserver.Options{})
 	})
