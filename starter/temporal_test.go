@@ -132,3 +132,38 @@ func TestScheduleKeepsSettingsNotGiven(t *testing.T) {
 		}
 	}
 }
+
+func TestJobCompletedSignalLeavesWorkflowRunning(t *testing.T) {
+	useTemporal(t)
+	// main cancels the context on SIGINT or SIGTERM. Here the signal
+	// arrives as soon as the starter has printed that the workflow started.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout := &cancelOnWrite{cancel: cancel, marker: "Workflow lineage-r-signal"}
+	var stderr bytes.Buffer
+
+	code := run(ctx, []string{"job-completed", "--run-id", "r-signal", "--manifest", "http://127.0.0.1:9/manifest.json"}, stdout, &stderr)
+
+	if code != exitStillRunning {
+		t.Errorf("exit code = %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitStillRunning, stdout.String(), stderr.String())
+	}
+	want := "stopped waiting (interrupted); workflow lineage-r-signal is still running"
+	if !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr does not contain %q:\n%s", want, stderr.String())
+	}
+}
+
+// cancelOnWrite is a buffer that calls cancel once marker is written.
+type cancelOnWrite struct {
+	bytes.Buffer
+	cancel func()
+	marker string
+}
+
+func (w *cancelOnWrite) Write(p []byte) (int, error) {
+	n, err := w.Buffer.Write(p)
+	if strings.Contains(w.Buffer.String(), w.marker) {
+		w.cancel()
+	}
+	return n, err
+}
