@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ import (
 	"github.com/autoexposures/autoexposures/testsuite/tableausim"
 )
 
-// startWorker runs a worker for the test's task queue against a simulator
+// startWorker runs a worker for the task queue useTemporal chose against a simulator
 // serving the bundled demo site, and returns the site.
 func startWorker(t *testing.T) *tableausim.Site {
 	t.Helper()
@@ -39,7 +40,7 @@ func startWorker(t *testing.T) *tableausim.Site {
 	env := envconfig.MapLookuper(map[string]string{
 		"TEMPORAL_ADDRESS":             temporalServer.Address,
 		"TEMPORAL_NAMESPACE":           "default",
-		"AUTOEXPOSURES_TASK_QUEUE":     taskQueueOf(t),
+		"AUTOEXPOSURES_TASK_QUEUE":     os.Getenv("AUTOEXPOSURES_TASK_QUEUE"),
 		"AUTOEXPOSURES_STATE_DIR":      filepath.Join(dir, "store"),
 		"AUTOEXPOSURES_EXPOSURES_FILE": filepath.Join(dir, "out", "tableau_exposures.yml"),
 		"TABLEAU_SERVER_URL":           sim.URL(),
@@ -67,10 +68,6 @@ func startWorker(t *testing.T) *tableausim.Site {
 		}
 	})
 	return site
-}
-
-func taskQueueOf(t *testing.T) string {
-	return "test-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
 }
 
 func TestCollectionsSetValidatesBeforeSchedule(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/autoexposures/autoexposures/testsuite/devserver"
@@ -19,6 +20,7 @@ var (
 	temporalOnce   sync.Once
 	temporalServer *devserver.Server
 	temporalErr    error
+	temporalSeq    atomic.Int64
 )
 
 func TestMain(m *testing.M) {
@@ -44,8 +46,11 @@ func useTemporal(t *testing.T) {
 	}
 	t.Setenv("TEMPORAL_ADDRESS", temporalServer.Address)
 	t.Setenv("TEMPORAL_NAMESPACE", "default")
-	t.Setenv("AUTOEXPOSURES_TASK_QUEUE", taskQueueOf(t))
-	t.Setenv("AUTOEXPOSURES_SCHEDULE_ID", "schedule-"+taskQueueOf(t))
+	// The sequence number keeps names apart when -count reruns a test on
+	// the same server.
+	name := fmt.Sprintf("%s-%d", strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()), temporalSeq.Add(1))
+	t.Setenv("AUTOEXPOSURES_TASK_QUEUE", "test-"+name)
+	t.Setenv("AUTOEXPOSURES_SCHEDULE_ID", "schedule-"+name)
 }
 
 // runStarter runs the CLI with args and returns its exit code and output.
@@ -93,7 +98,7 @@ func TestJobCompletedTimeoutLeavesWorkflowRunning(t *testing.T) {
 	args := []string{"job-completed", "--run-id", "r-timeout", "--manifest", "http://127.0.0.1:9/manifest.json", "--timeout", "1s"}
 
 	out := wantRun(t, args, exitStillRunning,
-		"warning: no worker polled task queue test-TestJobCompletedTimeoutLeavesWorkflowRunning",
+		"warning: no worker polled task queue test-TestJobCompletedTimeoutLeavesWorkflowRunning-",
 		"stopped waiting after 1s; workflow lineage-r-timeout is still running: see `starter status`")
 	if strings.Contains(out, "failed") {
 		t.Errorf("output calls the running workflow failed:\n%s", out)
