@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -52,13 +53,12 @@ func (a *Activities) LoadArtifacts(ctx context.Context, in LoadArtifactsInput) (
 	if strings.TrimSpace(in.ManifestLocation) == "" {
 		return LoadArtifactsResult{}, invalidInput("dbt run %s: the manifest location is empty: pass the path or URL of manifest.json", in.DbtRunID)
 	}
-
-	manifestRef, err := a.fetch(ctx, store.KindManifest, in.ManifestLocation)
+	manifestRef, err := a.fetch(ctx, in.DbtRunID, store.KindManifest, in.ManifestLocation)
 	if err != nil {
 		return LoadArtifactsResult{}, err
 	}
-	// The download heartbeats as bytes arrive; decoding needs its own
-	// heartbeats, because a large manifest takes seconds to decode.
+	// Decoding needs heartbeats because a large manifest takes seconds to
+	// decode.
 	stop := keepAlive(ctx)
 	m, err := a.manifest(manifestRef, displayLocation(in.ManifestLocation))
 	stop()
@@ -80,7 +80,7 @@ func (a *Activities) LoadArtifacts(ctx context.Context, in LoadArtifactsInput) (
 	if strings.TrimSpace(in.RunResultsLocation) == "" {
 		return res, nil
 	}
-	runResultsRef, err := a.fetch(ctx, store.KindRunResults, in.RunResultsLocation)
+	runResultsRef, err := a.fetch(ctx, in.DbtRunID, store.KindRunResults, in.RunResultsLocation)
 	if err != nil {
 		return LoadArtifactsResult{}, err
 	}
@@ -104,9 +104,23 @@ func artifactError(err error) error {
 	return storeError("reading stored artifact", err)
 }
 
-// fetch streams the file or URL at location into the store, heartbeating
-// as bytes arrive, so that a large manifest is never held in memory whole.
-func (a *Activities) fetch(ctx context.Context, kind, location string) (store.Ref, error) {
+// fetch streams the file or URL at location into the store, so that a large
+// manifest is never held in memory whole. It heartbeats throughout, so the
+// download's own time-outs, not the heartbeat time-out, end a stalled
+// download with an error that names the location. Each failure is logged.
+func (a *Activities) fetch(ctx context.Context, dbtRunID, kind, location string) (store.Ref, error) {
+	stop := keepAlive(ctx)
+	defer stop()
+
+	ref, err := a.fetchOnce(ctx, kind, location)
+	if err != nil {
+		activity.GetLogger(ctx).Warn("fetching artifact failed", "dbt_run_id", dbtRunID, "kind", kind,
+			"location", displayLocation(location), "attempt", activity.GetInfo(ctx).Attempt, "error", err)
+	}
+	return ref, err
+}
+
+func (a *Activities) fetchOnce(ctx context.Context, kind, location string) (store.Ref, error) {
 	name := displayLocation(location)
 	body, err := openLocation(ctx, location)
 	if err != nil {
@@ -114,14 +128,37 @@ func (a *Activities) fetch(ctx context.Context, kind, location string) (store.Re
 	}
 	defer body.Close()
 
-	ref, err := a.Store.Put(kind, &heartbeatReader{ctx: ctx, r: body})
-	if err != nil {
-		if ctx.Err() != nil {
-			return store.Ref{}, ctx.Err()
-		}
-		return store.Ref{}, temporal.NewApplicationError(fmt.Sprintf("reading %s %s: %v", kind, name, err), ErrTypeStore)
+	src := &sourceReader{r: body}
+	ref, err := a.Store.Put(kind, &heartbeatReader{ctx: ctx, r: src})
+	switch {
+	case err == nil:
+		return ref, nil
+	case ctx.Err() != nil:
+		return store.Ref{}, ctx.Err()
+	case src.err != nil:
+		// The source failed, not the store: a reset connection or a
+		// stalled download, which a later attempt may get past.
+		return store.Ref{}, temporal.NewApplicationError(
+			fmt.Sprintf("fetching %s failed after %d bytes: %v", name, src.n, src.err), ErrTypeArtifactUnavailable)
 	}
-	return ref, nil
+	return store.Ref{}, temporal.NewApplicationError(fmt.Sprintf("storing %s %s: %v", kind, name, err), ErrTypeStore)
+}
+
+// sourceReader records the error and byte count of the reader it wraps, so
+// that a failed Put can tell a source failure from a store failure.
+type sourceReader struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.n += int64(n)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
 }
 
 // openLocation opens a local path, a file:// URL or an http(s) URL.
@@ -129,7 +166,7 @@ func openLocation(ctx context.Context, location string) (io.ReadCloser, error) {
 	name := displayLocation(location)
 	u, err := url.Parse(location)
 	if err == nil && (u.Scheme == "http" || u.Scheme == "https") {
-		return openURL(ctx, u, name)
+		return artifactDownloads.open(ctx, u, name)
 	}
 	path := location
 	if err == nil && u.Scheme == "file" {
@@ -158,23 +195,78 @@ func openLocation(ctx context.Context, location string) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// openURL sends a GET and returns the body of a 200 response. 404, 401 and
-// 403 are non-retryable; 429 and 5xx retry, after Retry-After when given.
-func openURL(ctx context.Context, u *url.URL, name string) (io.ReadCloser, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+// downloadTimeouts bounds each phase of an artifact download. Stall is the
+// longest time without a byte of the body. No limit applies to the whole
+// download, because a large manifest on a slow link may take minutes.
+type downloadTimeouts struct {
+	Connect        time.Duration
+	TLSHandshake   time.Duration
+	ResponseHeader time.Duration
+	Stall          time.Duration
+}
+
+// defaultDownloadTimeouts lets a busy artifact server some slack while an
+// attempt still ends within a minute or so when the server hangs.
+var defaultDownloadTimeouts = downloadTimeouts{
+	Connect:        15 * time.Second,
+	TLSHandshake:   15 * time.Second,
+	ResponseHeader: 30 * time.Second,
+	Stall:          30 * time.Second,
+}
+
+// artifactDownloads fetches http(s) artifact locations for every activity.
+var artifactDownloads = newDownloader(defaultDownloadTimeouts)
+
+// downloader is an HTTP client with time-outs for each phase of a download.
+type downloader struct {
+	client   *http.Client
+	timeouts downloadTimeouts
+}
+
+func newDownloader(t downloadTimeouts) *downloader {
+	transport := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: t.Connect, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   t.TLSHandshake,
+		ResponseHeaderTimeout: t.ResponseHeader,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConnsPerHost:   2,
+		ForceAttemptHTTP2:     true,
+	}
+	return &downloader{client: &http.Client{Transport: transport}, timeouts: t}
+}
+
+// open sends a GET and returns the body of a 200 response, which is
+// cancelled when no byte arrives for the stall time-out. 404, 401 and 403
+// are non-retryable. 429, 5xx, time-outs and network errors retry, after
+// Retry-After when given. The caller must close the body.
+func (d *downloader) open(ctx context.Context, u *url.URL, name string) (io.ReadCloser, error) {
+	reqCtx, cancel := context.WithCancelCause(ctx)
+	req, err := http.NewRequestWithContext(reqCtx, http.MethodGet, u.String(), nil)
 	if err != nil {
+		cancel(nil)
 		return nil, invalidInput("invalid artifact URL %s: %v", name, err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := d.client.Do(req)
 	if err != nil {
+		cancel(nil)
 		// The error contains the URL with its query, which may hold a
 		// signature, so only its cause is kept.
-		return nil, temporal.NewApplicationError(fmt.Sprintf("fetching %s failed: %v", name, errors.Unwrap(err)), ErrTypeArtifactUnavailable)
+		cause := errors.Unwrap(err)
+		if cause == nil {
+			cause = err
+		}
+		var netErr net.Error
+		if errors.As(err, &netErr) && netErr.Timeout() {
+			return nil, temporal.NewApplicationError(fmt.Sprintf("fetching %s timed out: %v", name, cause), ErrTypeArtifactUnavailable)
+		}
+		return nil, temporal.NewApplicationError(fmt.Sprintf("fetching %s failed: %v", name, cause), ErrTypeArtifactUnavailable)
 	}
 	if resp.StatusCode == http.StatusOK {
-		return resp.Body, nil
+		return newStallBody(reqCtx, resp.Body, d.timeouts.Stall, cancel), nil
 	}
 	resp.Body.Close()
+	cancel(nil)
 
 	msg := fmt.Sprintf("fetching %s: HTTP %d", name, resp.StatusCode)
 	switch {
@@ -190,6 +282,47 @@ func openURL(ctx context.Context, u *url.URL, name string) (io.ReadCloser, error
 		return nil, temporal.NewApplicationErrorWithOptions(msg, ErrTypeArtifactUnavailable, opts)
 	}
 	return nil, temporal.NewNonRetryableApplicationError(msg+": expected 200 with the artifact's content", ErrTypeArtifactUnavailable, nil)
+}
+
+// stallBody cancels its request when no byte arrives for the stall time-out,
+// and then fails its reads with an error that says so.
+type stallBody struct {
+	ctx    context.Context
+	body   io.ReadCloser
+	stall  time.Duration
+	timer  *time.Timer
+	cancel context.CancelCauseFunc
+}
+
+// errStalled is the cancellation cause of a stalled download.
+var errStalled = errors.New("download stalled")
+
+func newStallBody(ctx context.Context, body io.ReadCloser, stall time.Duration, cancel context.CancelCauseFunc) *stallBody {
+	return &stallBody{
+		ctx:    ctx,
+		body:   body,
+		stall:  stall,
+		timer:  time.AfterFunc(stall, func() { cancel(errStalled) }),
+		cancel: cancel,
+	}
+}
+
+func (s *stallBody) Read(p []byte) (int, error) {
+	n, err := s.body.Read(p)
+	if n > 0 {
+		s.timer.Reset(s.stall)
+	}
+	if err != nil && err != io.EOF && errors.Is(context.Cause(s.ctx), errStalled) {
+		return n, fmt.Errorf("no data received for %s", s.stall)
+	}
+	return n, err
+}
+
+func (s *stallBody) Close() error {
+	s.timer.Stop()
+	err := s.body.Close()
+	s.cancel(nil)
+	return err
 }
 
 // displayLocation returns location without a URL's query, fragment and user
