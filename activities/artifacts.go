@@ -53,6 +53,13 @@ func (a *Activities) LoadArtifacts(ctx context.Context, in LoadArtifactsInput) (
 	if strings.TrimSpace(in.ManifestLocation) == "" {
 		return LoadArtifactsResult{}, invalidInput("dbt run %s: the manifest location is empty: pass the path or URL of manifest.json", in.DbtRunID)
 	}
+	if err := checkNoCredentials(in.DbtRunID, "manifest", in.ManifestLocation); err != nil {
+		return LoadArtifactsResult{}, err
+	}
+	if err := checkNoCredentials(in.DbtRunID, "run results", in.RunResultsLocation); err != nil {
+		return LoadArtifactsResult{}, err
+	}
+
 	manifestRef, err := a.fetch(ctx, in.DbtRunID, store.KindManifest, in.ManifestLocation)
 	if err != nil {
 		return LoadArtifactsResult{}, err
@@ -102,6 +109,20 @@ func artifactError(err error) error {
 		return temporal.NewNonRetryableApplicationError(err.Error()+": point the job at the target/ files of a finished dbt run", ErrTypeInvalidArtifact, nil)
 	}
 	return storeError("reading stored artifact", err)
+}
+
+// checkNoCredentials rejects a URL with user information. The location is
+// part of the workflow input, so a password in it would be kept in the
+// workflow history and shown in the Web UI.
+func checkNoCredentials(dbtRunID, what, location string) error {
+	u, err := url.Parse(location)
+	if err != nil || u.User == nil || u.Scheme == "" || len(u.Scheme) == 1 {
+		return nil
+	}
+	return invalidInput("dbt run %s: the %s URL %s contains credentials (user or password): "+
+		"credentials in a URL are stored in the workflow history and shown in the Web UI, "+
+		"so pass a path the worker can read, a pre-signed URL, or a URL that needs no credentials, "+
+		"and change that password", dbtRunID, what, displayLocation(location))
 }
 
 // fetch streams the file or URL at location into the store, so that a large

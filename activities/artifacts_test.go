@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -174,5 +175,59 @@ func TestLatestRejectsInvalidKind(t *testing.T) {
 
 	if appErr := applicationError(t, err); !appErr.NonRetryable() || appErr.Type() != activities.ErrTypeInvalidInput {
 		t.Errorf("GetLatest of kind ../manifest: error %v, want a non-retryable %s", err, activities.ErrTypeInvalidInput)
+	}
+}
+
+// A URL with user information would keep the password in the workflow
+// history, so LoadArtifacts rejects it without fetching anything.
+func TestLoadArtifactsRejectsURLCredentials(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	withCredentials := strings.Replace(srv.URL, "http://", "http://reader:s3cretpw@", 1)
+
+	tests := []struct {
+		name       string
+		manifest   string
+		runResults string
+		wantWhat   string
+	}{
+		{name: "manifest URL", manifest: withCredentials + "/manifest.json", wantWhat: "the manifest URL " + srv.URL + "/manifest.json"},
+		{name: "run results URL", manifest: manifestFile, runResults: withCredentials + "/run_results.json", wantWhat: "the run results URL " + srv.URL + "/run_results.json"},
+		{name: "user without password", manifest: strings.Replace(srv.URL, "http://", "http://reader@", 1) + "/manifest.json", wantWhat: "the manifest URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, siteFile, tokenName, tokenSecret)
+
+			_, err := run[activities.LoadArtifactsResult](t, f.env(), activities.LoadArtifactsName, activities.LoadArtifactsInput{
+				DbtRunID: "run-creds", ManifestLocation: tt.manifest, RunResultsLocation: tt.runResults,
+			})
+
+			if err == nil {
+				t.Fatal("LoadArtifacts succeeded, want an error")
+			}
+			appErr := applicationError(t, err)
+			if appErr.Type() != activities.ErrTypeInvalidInput {
+				t.Errorf("error type = %q, want %q (%v)", appErr.Type(), activities.ErrTypeInvalidInput, err)
+			}
+			if !appErr.NonRetryable() {
+				t.Errorf("error %v is retryable, want non-retryable", err)
+			}
+			for _, want := range []string{tt.wantWhat, "credentials in a URL are stored in the workflow history", "pre-signed URL"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error = %v, want it to contain %q", err, want)
+				}
+			}
+			if strings.Contains(err.Error(), "s3cretpw") {
+				t.Errorf("error shows the password: %v", err)
+			}
+			if n := requests.Load(); n != 0 {
+				t.Errorf("the server got %d requests, want none", n)
+			}
+		})
 	}
 }
