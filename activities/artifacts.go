@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -27,6 +28,10 @@ type LoadArtifactsInput struct {
 	ManifestLocation string
 	// RunResultsLocation is optional; without it nothing is found stale.
 	RunResultsLocation string `json:",omitempty"`
+	// AllowProjectChange accepts a manifest of another dbt project than the
+	// latest manifest's. Without it such a manifest is rejected, because it
+	// would replace every exposure of the current project.
+	AllowProjectChange bool `json:",omitempty"`
 }
 
 // LoadArtifactsResult names the stored artifacts and summarizes them.
@@ -65,12 +70,19 @@ func (a *Activities) LoadArtifacts(ctx context.Context, in LoadArtifactsInput) (
 		return LoadArtifactsResult{}, err
 	}
 	// Decoding needs heartbeats because a large manifest takes seconds to
-	// decode.
+	// decode. The latest manifest is decoded first so that the decode cache
+	// keeps the new one, which the next activities read.
 	stop := keepAlive(ctx)
+	latestProject, latestRef := a.latestProject(ctx, manifestRef)
 	m, err := a.manifest(manifestRef, displayLocation(in.ManifestLocation))
 	stop()
 	if err != nil {
 		return LoadArtifactsResult{}, artifactError(err)
+	}
+	if err := a.checkSameProject(in, latestProject, latestRef, m.ProjectName); err != nil {
+		logger.Warn("manifest rejected: another dbt project", "dbt_run_id", in.DbtRunID,
+			"project", m.ProjectName, "latest_project", latestProject, "latest_manifest", latestRef.Hash)
+		return LoadArtifactsResult{}, err
 	}
 	res := LoadArtifactsResult{
 		Manifest:      manifestRef,
@@ -123,6 +135,51 @@ func checkNoCredentials(dbtRunID, what, location string) error {
 		"credentials in a URL are stored in the workflow history and shown in the Web UI, "+
 		"so pass a path the worker can read, a pre-signed URL, or a URL that needs no credentials, "+
 		"and change that password", dbtRunID, what, displayLocation(location))
+}
+
+// latestProject returns the dbt project of the latest manifest and its ref.
+// It returns "" when there is no latest manifest, when it is newRef itself,
+// or when it cannot be read, because then there is nothing to compare.
+func (a *Activities) latestProject(ctx context.Context, newRef store.Ref) (string, store.Ref) {
+	latest, err := a.Store.Latest(store.KindManifest)
+	if err != nil || latest.IsZero() || latest.Hash == newRef.Hash {
+		return "", latest
+	}
+	m, err := a.manifest(latest, "latest manifest "+latest.Short())
+	if err != nil {
+		activity.GetLogger(ctx).Warn("latest manifest unreadable: project not compared", "manifest", latest.Hash, "error", err)
+		return "", latest
+	}
+	return m.ProjectName, latest
+}
+
+// checkSameProject rejects a manifest of another dbt project than the latest
+// manifest's unless in allows the change. The rejection comes before the
+// workflow sets anything as latest, so the current exposures stay.
+func (a *Activities) checkSameProject(in LoadArtifactsInput, latestProject string, latestRef store.Ref, project string) error {
+	if in.AllowProjectChange || latestProject == "" || project == "" || latestProject == project {
+		return nil
+	}
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+		"dbt run %s: the manifest %s is of dbt project %q, but the latest manifest %s is of project %q: "+
+			"it would replace every exposure of %q, so nothing was changed. "+
+			"Send each project's notices to a worker with its own state directory, "+
+			"or, to switch this worker to %q on purpose, delete %s and send the notice again",
+		in.DbtRunID, displayLocation(in.ManifestLocation), project, latestRef.Short(), latestProject,
+		latestProject, project, a.latestPointerPath()), ErrTypeInvalidArtifact, nil)
+}
+
+// latestPointerPath returns the file that names the latest manifest, or a
+// description of it when the store is not a directory.
+func (a *Activities) latestPointerPath() string {
+	root := a.Settings.StateDir
+	if d, ok := a.Store.(*store.Dir); ok {
+		root = d.Root()
+	}
+	if root == "" {
+		return "the latest manifest pointer of the store"
+	}
+	return filepath.Join(root, "latest", store.KindManifest+".json")
 }
 
 // fetch streams the file or URL at location into the store, so that a large
@@ -306,7 +363,7 @@ func (d *downloader) open(ctx context.Context, u *url.URL, name string) (io.Read
 }
 
 // stallBody cancels its request when no byte arrives for the stall time-out,
-// and then fails its reads with an error that says so.
+// and then fails its reads with an error that names the stall.
 type stallBody struct {
 	ctx    context.Context
 	body   io.ReadCloser
@@ -359,9 +416,10 @@ func displayLocation(location string) string {
 	return u.String()
 }
 
-// heartbeatReader heartbeats every few seconds while bytes arrive, so that
-// a slow download of a large manifest stays alive and a stalled one times
-// out.
+// heartbeatReader records the bytes read so far as a heartbeat detail every
+// few seconds while bytes arrive, so that the Web UI shows a download's
+// progress. The stall time-out, not the heartbeat time-out, ends a stalled
+// download, because fetch heartbeats throughout.
 type heartbeatReader struct {
 	ctx  context.Context
 	r    io.Reader

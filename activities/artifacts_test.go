@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -227,6 +228,72 @@ func TestLoadArtifactsRejectsURLCredentials(t *testing.T) {
 			}
 			if n := requests.Load(); n != 0 {
 				t.Errorf("the server got %d requests, want none", n)
+			}
+		})
+	}
+}
+
+// A manifest of another dbt project would replace every exposure, so it is
+// rejected before it can become the latest, unless the change is requested.
+func TestLoadArtifactsProjectChange(t *testing.T) {
+	const (
+		jaffleV12 = "../testdata/manifests/artifacts-parser_jaffle_shop_v12_dbt1.12.json" // project jaffle_shop
+		sandbox   = "../testdata/manifests/dbt-metabase_manifest-v12.json"                // project sandbox
+	)
+	tests := []struct {
+		name     string
+		manifest string
+		allow    bool
+		wantErr  bool
+	}{
+		{name: "same manifest again", manifest: manifestFile},
+		{name: "same project, new manifest", manifest: jaffleV12},
+		{name: "other project", manifest: sandbox, wantErr: true},
+		{name: "other project allowed", manifest: sandbox, allow: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, siteFile, tokenName, tokenSecret)
+			latest := loadManifest(t, f) // project jaffle_shop
+			if err := f.store.SetLatest(store.KindManifest, latest); err != nil {
+				t.Fatal(err)
+			}
+
+			got, err := run[activities.LoadArtifactsResult](t, f.env(), activities.LoadArtifactsName, activities.LoadArtifactsInput{
+				DbtRunID: "run-other", ManifestLocation: tt.manifest, AllowProjectChange: tt.allow,
+			})
+
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatalf("LoadArtifacts: %v", err)
+				}
+				if got.Manifest.IsZero() {
+					t.Errorf("result names no manifest: %+v", got)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("LoadArtifacts succeeded, want an error")
+			}
+			appErr := applicationError(t, err)
+			if appErr.Type() != activities.ErrTypeInvalidArtifact {
+				t.Errorf("error type = %q, want %q (%v)", appErr.Type(), activities.ErrTypeInvalidArtifact, err)
+			}
+			if !appErr.NonRetryable() {
+				t.Errorf("error %v is retryable, want non-retryable", err)
+			}
+			pointer := filepath.Join(f.store.Root(), "latest", "manifest.json")
+			for _, want := range []string{`project "sandbox"`, `project "jaffle_shop"`, "run-other", "nothing was changed", "delete " + pointer} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error = %v, want it to contain %q", err, want)
+				}
+			}
+			now, err := f.store.Latest(store.KindManifest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(latest, now); diff != "" {
+				t.Errorf("latest manifest changed (-want +got):\n%s", diff)
 			}
 		})
 	}
