@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/autoexposures/autoexposures/internal/config"
@@ -26,6 +27,9 @@ type Activities struct {
 	// Logger is for work outside an activity context; activities log with
 	// activity.GetLogger.
 	Logger *slog.Logger
+	// Schedules reads the daily sync schedule's selection for
+	// ResolveSelection; nil skips the schedule.
+	Schedules client.ScheduleClient
 
 	cache decodeCache
 	// computeMu serializes computations when the store has no Locker.

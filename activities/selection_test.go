@@ -8,7 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"go.temporal.io/sdk/activity"
+
 	"github.com/autoexposures/autoexposures/activities"
+	"github.com/autoexposures/autoexposures/internal/store"
 	"github.com/autoexposures/autoexposures/internal/tableau"
 )
 
@@ -56,7 +60,7 @@ func TestListWorkbooksRejectsUnmatchedSelection(t *testing.T) {
 	}
 }
 
-// An existing collection that holds no workbook fails the same way.
+// An existing collection that contains no workbook fails the same way.
 func TestListWorkbooksRejectsEmptyCollection(t *testing.T) {
 	site := siteWith(t, func(doc map[string]any) {
 		doc["collections"] = append(doc["collections"].([]any), map[string]any{
@@ -66,7 +70,7 @@ func TestListWorkbooksRejectsEmptyCollection(t *testing.T) {
 	f := newFixture(t, site, tokenName, tokenSecret)
 	_, err := run[activities.ListWorkbooksResult](t, f.env(), activities.ListWorkbooksName,
 		activities.ListWorkbooksInput{Selection: tableau.Selection{Collections: []string{"Jaffle dashboards", "Empty for now"}}})
-	if err == nil || !strings.Contains(err.Error(), `collection "Empty for now" holds no workbook`) {
+	if err == nil || !strings.Contains(err.Error(), `collection "Empty for now" contains no workbook`) {
 		t.Fatalf("error = %v, want one naming the empty collection", err)
 	}
 	if appErr := applicationError(t, err); !appErr.NonRetryable() {
@@ -130,4 +134,38 @@ func countFiles(t *testing.T, dir string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// The latest snapshot's selection comes before the worker's default; the
+// schedule step between them runs on a dev server (workflows package).
+func TestResolveSelection(t *testing.T) {
+	f := newFixture(t, siteFile, tokenName, tokenSecret)
+	settings := f.settings
+	settings.Projects = []string{"Jaffle"}
+	acts := &activities.Activities{Tableau: f.client, Store: f.store, Settings: settings}
+	env := envFor(acts)
+	env.RegisterActivityWithOptions(acts.ResolveSelection, activity.RegisterOptions{Name: activities.ResolveSelectionName})
+
+	got, err := run[activities.ResolveSelectionResult](t, env, activities.ResolveSelectionName, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := activities.ResolveSelectionResult{Selection: settings.DefaultSelection(), Source: activities.SelectionFromDefault}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("without a snapshot (-want +got):\n%s", diff)
+	}
+
+	collection := tableau.Selection{Collections: []string{"Jaffle dashboards"}}
+	read := f.sync(t, collection, 2)
+	if err := f.store.SetLatest(store.KindSnapshot, read.Snapshot); err != nil {
+		t.Fatal(err)
+	}
+	got, err = run[activities.ResolveSelectionResult](t, env, activities.ResolveSelectionName, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = activities.ResolveSelectionResult{Selection: collection, Source: activities.SelectionFromSnapshot}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("with a snapshot (-want +got):\n%s", diff)
+	}
 }

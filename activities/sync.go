@@ -50,10 +50,11 @@ type workbookList struct {
 
 // ListWorkbooks resolves a selection of collections, projects or workbook
 // LUIDs to the workbooks it holds, with Tableau's cheap listing calls, and
-// stores the list for ReadLineage, with the site's collections. An unknown
-// collection is non-retryable, as is a collection selection on a site that
-// does not serve collections; other selections read such a site without
-// collection membership.
+// stores the list for ReadLineage, with the site's collections. A project,
+// collection or workbook LUID that selects no workbook is non-retryable
+// (see checkSelectionMatches). So is a collection selection on a site that
+// does not serve collections, and other selections read such a site
+// without collection membership.
 func (a *Activities) ListWorkbooks(ctx context.Context, in ListWorkbooksInput) (ListWorkbooksResult, error) {
 	logger := activity.GetLogger(ctx)
 	sel := in.Selection
@@ -123,7 +124,7 @@ func checkSelectionMatches(sel tableau.Selection, refs []tableau.WorkbookRef, co
 				continue
 			}
 			if !slices.ContainsFunc(c.WorkbookLUIDs, func(luid string) bool { return listed[luid] }) {
-				problems = append(problems, fmt.Sprintf("collection %q holds no workbook", want))
+				problems = append(problems, fmt.Sprintf("collection %q contains no workbook", want))
 			}
 			break
 		}
@@ -141,9 +142,10 @@ func checkSelectionMatches(sel tableau.Selection, refs []tableau.WorkbookRef, co
 		return nil
 	}
 
-	// NOTE: the exact, case-sensitive match is how the Metadata API filter
-	// projectNameWithin behaves in the simulator and in the Metadata API
-	// reference; it has not been checked against a live Tableau server.
+	// The check above compares names exactly, so a name in another letter
+	// case fails here even if Tableau's own filter ignored case.
+	// NOTE: whether projectNameWithin ignores case on a live Tableau server
+	// is not checked; the simulator matches exactly.
 	msg := fmt.Sprintf("the selection on Tableau site %q matches no workbook for: %s; nothing was written. "+
 		"Check the names and LUIDs, and that the token's user can see the workbooks. "+
 		"Project and collection names must match exactly, including letter case, "+

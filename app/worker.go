@@ -91,6 +91,8 @@ func RunWorker(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		Store:    st,
 		Settings: cfg.Settings,
 		Logger:   logger,
+		// The first post-job run reads the daily schedule's selection.
+		Schedules: c.ScheduleClient(),
 	})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("starting the worker on task queue %s: %w", cfg.Settings.TaskQueue, err)

@@ -47,6 +47,7 @@ const (
 	testTokenName   = "devserver-test-token"
 	testTokenSecret = "devserver-test-secret-must-not-leak"
 	testTaskQueue   = "autoexposures-devserver-test"
+	testScheduleID  = "autoexposures-devserver-daily-sync"
 )
 
 // syncedBuffer is a log sink safe for the worker's goroutines.
@@ -122,6 +123,7 @@ func startHarness(t *testing.T, site *tableausim.Site, chunkSize int) *harness {
 		Refresh:            true,
 		RefreshMinInterval: 24 * time.Hour,
 		TaskQueue:          testTaskQueue,
+		ScheduleID:         testScheduleID,
 	}
 
 	c, err := app.Dial(ctx, config.Temporal{Address: srv.Address, Namespace: "default"}, logger)
@@ -153,7 +155,8 @@ func (h *harness) startWorker(t *testing.T) worker.Worker {
 	// worker that an in-process worker gets.
 	opts.WorkerStopTimeout = 0
 	w := worker.New(h.client, testTaskQueue, opts)
-	workflows.Register(w, &activities.Activities{Tableau: h.tableau, Store: h.store, Settings: h.settings, Logger: h.logger})
+	workflows.Register(w, &activities.Activities{Tableau: h.tableau, Store: h.store, Settings: h.settings, Logger: h.logger,
+		Schedules: h.client.ScheduleClient()})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -321,6 +324,53 @@ func TestDevServerJobLineageThenSync(t *testing.T) {
 	h.checkHistory(t, syncOpts.ID, "collection_sync.json")
 	if strings.Contains(h.logs.String(), testTokenSecret) {
 		t.Error("the worker's log contains the Tableau token secret")
+	}
+}
+
+// TestDevServerFirstRunReadsScheduleSelection runs the first post-job run,
+// with no snapshot in the store, while a daily schedule selects one
+// collection and the worker's default is the whole site. The child sync
+// must read the schedule's collection, or the next scheduled sync would
+// remove the exposures of the workbooks outside it.
+func TestDevServerFirstRunReadsScheduleSelection(t *testing.T) {
+	h := startHarness(t, jaffleSite(), 2)
+	ctx := context.Background()
+	scheduled := workflows.CollectionSyncInput{Selection: tableau.Selection{Collections: []string{"Jaffle dashboards"}}}
+	_, err := h.client.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID:     testScheduleID,
+		Spec:   client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: 24 * time.Hour}}},
+		Paused: true,
+		Action: &client.ScheduleWorkflowAction{
+			Workflow:  workflows.CollectionSyncWorkflowName,
+			Args:      []any{scheduled},
+			TaskQueue: testTaskQueue,
+		},
+	})
+	if err != nil {
+		t.Fatalf("creating the schedule: %v", err)
+	}
+
+	in := workflows.JobLineageInput{
+		DbtRunID:         "devserver-scheduled-run",
+		ManifestLocation: repoFile(t, "internal/demo/assets/manifest.json"),
+	}
+	run, err := h.client.ExecuteWorkflow(ctx, workflows.JobLineageStartOptions(testTaskQueue, in), workflows.JobLineageWorkflowName, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lineage workflows.JobLineageResult
+	if err := run.Get(ctx, &lineage); err != nil {
+		t.Fatalf("job lineage: %v", err)
+	}
+	var synced workflows.CollectionSyncResult
+	if err := h.client.GetWorkflow(ctx, lineage.SyncWorkflowID, "").Get(ctx, &synced); err != nil {
+		t.Fatalf("child sync %q: %v", lineage.SyncWorkflowID, err)
+	}
+	if diff := cmp.Diff(scheduled.Selection, synced.Selection); diff != "" {
+		t.Errorf("child sync selection (-want +got):\n%s", diff)
+	}
+	if synced.Workbooks != 3 {
+		t.Errorf("child sync read %d workbooks, want the 3 of the scheduled collection", synced.Workbooks)
 	}
 }
 

@@ -129,8 +129,14 @@ func (in JobLineageInput) validate() error {
 	return temporal.NewNonRetryableApplicationError("invalid job lineage input: "+strings.Join(problems, "; "), activities.ErrTypeInvalidInput, nil)
 }
 
+// childSyncSelectionChange is the change ID under which the first sync's
+// selection is resolved by ResolveSelection.
+const childSyncSelectionChange = "resolve-child-sync-selection"
+
 // latestOrSyncedSnapshot returns the latest Tableau snapshot, running a
-// snapshot-only sync as a child workflow first when the store has none.
+// snapshot-only sync as a child workflow first when the store has none. The
+// child reads the selection ResolveSelection returns: the latest snapshot's,
+// else the daily schedule's, else the worker's default.
 func latestOrSyncedSnapshot(ctx workflow.Context, t *tracker, dbtRunID string) (store.Ref, string, error) {
 	var snapshot store.Ref
 	err := workflow.ExecuteActivity(storeOptions(ctx, "find the latest Tableau snapshot"), activities.GetLatestName,
@@ -143,8 +149,21 @@ func latestOrSyncedSnapshot(ctx workflow.Context, t *tracker, dbtRunID string) (
 	}
 
 	syncID := ChildSyncWorkflowID(dbtRunID)
-	t.step(StepSyncing, "sync_workflow_id", syncID)
 	syncIn := CollectionSyncInput{SnapshotOnly: true}
+	// Runs started before the selection was resolved synced the worker's
+	// default selection; they replay without the activity.
+	if workflow.GetVersion(ctx, childSyncSelectionChange, workflow.DefaultVersion, 1) == 1 {
+		var resolved activities.ResolveSelectionResult
+		err := workflow.ExecuteActivity(resolveSelectionOptions(ctx), activities.ResolveSelectionName).Get(ctx, &resolved)
+		if err != nil {
+			return store.Ref{}, "", fmt.Errorf("resolving the selection of the first sync: %w", err)
+		}
+		syncIn.Selection = resolved.Selection
+		workflow.GetLogger(ctx).Info("first sync selection resolved", "source", resolved.Source,
+			"collections", resolved.Selection.Collections, "projects", resolved.Selection.Projects,
+			"workbook_luids", len(resolved.Selection.WorkbookLUIDs))
+	}
+	t.step(StepSyncing, "sync_workflow_id", syncID)
 	summary, details := CollectionSyncSummary(syncIn)
 	childCtx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:    syncID,

@@ -116,3 +116,20 @@ func storeOptions(ctx workflow.Context, summary string) workflow.Context {
 		Summary: summary,
 	})
 }
+
+// resolveSelectionOptions fits reading the latest snapshot's selection or
+// describing the schedule: a store read or one call to the Temporal server,
+// retried while the server is briefly unavailable.
+func resolveSelectionOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        30 * time.Second,
+			MaximumAttempts:        10,
+			NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
+		},
+		Summary: "resolve the selection of the first sync",
+	})
+}

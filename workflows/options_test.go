@@ -26,6 +26,7 @@ func TestActivityOptionsHeartbeat(t *testing.T) {
 		"load artifacts": loadArtifactsOptions,
 		"compute":        computeOptions,
 		"store":          func(ctx workflow.Context) workflow.Context { return storeOptions(ctx, "store") },
+		"resolve":        resolveSelectionOptions,
 	}
 	readOptions := func(ctx workflow.Context) (map[string]optionTimeouts, error) {
 		got := map[string]optionTimeouts{}

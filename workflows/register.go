@@ -25,6 +25,7 @@ func Register(w worker.Registry, acts *activities.Activities) {
 		activities.ComputeExposuresName: acts.ComputeExposures,
 		activities.GetLatestName:        acts.GetLatest,
 		activities.SetLatestName:        acts.SetLatest,
+		activities.ResolveSelectionName: acts.ResolveSelection,
 	} {
 		w.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}

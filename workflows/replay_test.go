@@ -17,6 +17,9 @@ func TestReplayRecordedHistories(t *testing.T) {
 		workflowType string
 	}{
 		{"job_lineage_first_run.json", JobLineageWorkflowName},
+		// Recorded before the first sync's selection was resolved: runs
+		// started then must still replay.
+		{"job_lineage_first_run_unversioned.json", JobLineageWorkflowName},
 		{"collection_sync_snapshot_only.json", CollectionSyncWorkflowName},
 		{"collection_sync.json", CollectionSyncWorkflowName},
 	}

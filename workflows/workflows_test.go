@@ -34,6 +34,7 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 		activities.ComputeExposuresName:      a.ComputeExposures,
 		activities.GetLatestName:             a.GetLatest,
 		activities.SetLatestName:             a.SetLatest,
+		activities.ResolveSelectionName:      a.ResolveSelection,
 		activities.FindStaleExtractsName:     a.FindStaleExtracts,
 		activities.StartExtractRefreshesName: a.StartExtractRefreshes,
 	} {
@@ -57,6 +58,10 @@ var (
 )
 
 var financeSelection = tableau.Selection{Collections: []string{"Finance"}}
+
+// scheduledSelection is the daily schedule's selection in the post-job
+// tests, which differs from the worker's default the mocked listing uses.
+var scheduledSelection = tableau.Selection{Projects: []string{"Jaffle"}}
 
 var computed = activities.ComputeExposuresResult{
 	Exposures:       3,
@@ -284,6 +289,11 @@ func onLineageActivities(env *testsuite.TestWorkflowEnvironment, latestSnapshot 
 			*calls = append(*calls, "latest "+kind)
 			return latestSnapshot, nil
 		})
+	env.OnActivity(activities.ResolveSelectionName, mock.Anything).Return(
+		func(context.Context) (activities.ResolveSelectionResult, error) {
+			*calls = append(*calls, "resolve selection")
+			return activities.ResolveSelectionResult{Selection: scheduledSelection, Source: activities.SelectionFromSchedule}, nil
+		})
 	env.OnActivity(activities.ComputeExposuresName, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.ComputeExposuresInput) (activities.ComputeExposuresResult, error) {
 			*calls = append(*calls, in)
@@ -350,7 +360,8 @@ func TestJobLineageWorkflow(t *testing.T) {
 				activities.LoadArtifactsInput{DbtRunID: "run-43", ManifestLocation: manifestOnly.ManifestLocation},
 				activities.SetLatestInput{Kind: store.KindManifest, Ref: manifestRef},
 				"latest snapshot",
-				activities.ListWorkbooksInput{},
+				"resolve selection",
+				activities.ListWorkbooksInput{Selection: scheduledSelection},
 				activities.ReadLineageInput{WorkbookList: listRef},
 				activities.SetLatestInput{Kind: store.KindSnapshot, Ref: snapshotRef},
 				activities.ComputeExposuresInput{DbtRunID: "run-43", Manifest: manifestRef, Snapshot: snapshotRef},
@@ -473,6 +484,8 @@ func TestJobLineageChildSyncFailure(t *testing.T) {
 		activities.LoadArtifactsResult{Manifest: manifestRef}, nil)
 	env.OnActivity(activities.SetLatestName, mock.Anything, mock.Anything).Return(nil)
 	env.OnActivity(activities.GetLatestName, mock.Anything, store.KindSnapshot).Return(store.Ref{}, nil)
+	env.OnActivity(activities.ResolveSelectionName, mock.Anything).Return(
+		activities.ResolveSelectionResult{Source: activities.SelectionFromDefault}, nil)
 	env.OnActivity(activities.ListWorkbooksName, mock.Anything, mock.Anything).Return(
 		activities.ListWorkbooksResult{},
 		temporal.NewNonRetryableApplicationError("invalid Tableau credentials: check TABLEAU_TOKEN_SECRET", activities.ErrTypeInvalidCredentials, nil))

@@ -76,6 +76,11 @@ type Settings struct {
 	RefreshCollections []string `env:"AUTOEXPOSURES_REFRESH_COLLECTIONS"`
 	RefreshProjects    []string `env:"AUTOEXPOSURES_REFRESH_PROJECTS"`
 
+	// ScheduleID is the ID of the daily sync schedule. The worker reads its
+	// selection for the first post-job run's sync when the store has no
+	// snapshot yet; the starter creates and updates the schedule.
+	ScheduleID string `env:"AUTOEXPOSURES_SCHEDULE_ID, default=autoexposures-daily-sync"`
+
 	// TaskQueue is the Temporal task queue the worker polls.
 	TaskQueue string `env:"AUTOEXPOSURES_TASK_QUEUE, default=autoexposures"`
 }

@@ -34,6 +34,7 @@ func TestLoadDefaults(t *testing.T) {
 		StateRetentionAge:  24 * time.Hour,
 		Refresh:            true,
 		RefreshMinInterval: 24 * time.Hour,
+		ScheduleID:         "autoexposures-daily-sync",
 		TaskQueue:          "autoexposures",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -67,6 +68,7 @@ func TestLoadFromEnvironment(t *testing.T) {
 		"AUTOEXPOSURES_REFRESH_MIN_INTERVAL": "90m",
 		"AUTOEXPOSURES_REFRESH_COLLECTIONS":  "Finance",
 		"AUTOEXPOSURES_REFRESH_PROJECTS":     "Executive",
+		"AUTOEXPOSURES_SCHEDULE_ID":          "nightly-sync",
 		"AUTOEXPOSURES_TASK_QUEUE":           "lineage",
 	}
 
@@ -93,6 +95,7 @@ func TestLoadFromEnvironment(t *testing.T) {
 		RefreshMinInterval:   90 * time.Minute,
 		RefreshCollections:   []string{"Finance"},
 		RefreshProjects:      []string{"Executive"},
+		ScheduleID:           "nightly-sync",
 		TaskQueue:            "lineage",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
