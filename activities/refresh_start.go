@@ -116,7 +116,7 @@ func lastRefreshByUs(ctx context.Context, c client.Client, id string) (*time.Tim
 // workflow's summary.
 func refreshStaticDetails(req RefreshRequest) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "**%s** `%s` (%s)\n\n", req.Name, req.ExtractLUID, req.Kind)
+	fmt.Fprintf(&b, "**%s**\n\n", ExtractLabel(req.Kind, req.Name, req.ExtractLUID, req.Exposure))
 	if req.DbtRunID != "" {
 		fmt.Fprintf(&b, "dbt run `%s` rebuilt it at %s.\n\n", req.DbtRunID, req.RebuiltAt.UTC().Format(time.RFC3339))
 	}

@@ -88,7 +88,10 @@ type RefreshRequest struct {
 	// workbook) or the published data source's LUID (Kind datasource).
 	ExtractLUID string
 	Kind        string
-	Name        string
+	// Name is the workbook's or data source's name, empty when unknown.
+	Name string `json:",omitempty"`
+	// Exposure is the exposure an operator named to ask for the refresh.
+	Exposure string `json:",omitempty"`
 	// WorkbookLUIDs are the workbooks the extract serves, cut to
 	// maxWorkbooksInRequest; the first is read to learn the extract's
 	// current refresh time. WorkbookCount is the full count.
@@ -194,6 +197,8 @@ type RefreshResult struct {
 	ExtractLUID string
 	Kind        string
 	Name        string
+	// Exposure is the exposure an operator named, for on-demand refreshes.
+	Exposure string `json:",omitempty"`
 	// Outcome is succeeded, failed, cancelled or skipped.
 	Outcome    string
 	SkipReason string `json:",omitempty"`
@@ -215,5 +220,19 @@ func RefreshSummary(in RefreshRequest) string {
 	if !in.OnDemand && in.DbtRunID != "" {
 		why = fmt.Sprintf("after dbt run %s rebuilt %d models", in.DbtRunID, max(in.ModelCount, len(in.Models)))
 	}
-	return fmt.Sprintf("Refresh %s %q (%s) %s", in.Kind, in.Name, in.ExtractLUID, why)
+	return fmt.Sprintf("Refresh %s %s", ExtractLabel(in.Kind, in.Name, in.ExtractLUID, in.Exposure), why)
+}
+
+// ExtractLabel names an extract for people: its kind, its name when known,
+// its LUID and the exposure an operator named, such as
+// datasource "Orders" (6c4e...) for exposure orders_daily.
+func ExtractLabel(kind, name, luid, exposure string) string {
+	label := kind + " " + luid
+	if name != "" && name != luid {
+		label = fmt.Sprintf("%s %q (%s)", kind, name, luid)
+	}
+	if exposure != "" {
+		label += " for exposure " + exposure
+	}
+	return label
 }

@@ -52,7 +52,7 @@ const (
 // cancels the Tableau job.
 func ExposureRefreshWorkflow(ctx workflow.Context, in activities.RefreshRequest) (activities.RefreshResult, error) {
 	logger := workflow.GetLogger(ctx)
-	res := activities.RefreshResult{ExtractLUID: in.ExtractLUID, Kind: in.Kind, Name: in.Name}
+	res := activities.RefreshResult{ExtractLUID: in.ExtractLUID, Kind: in.Kind, Name: in.Name, Exposure: in.Exposure}
 	progress := RefreshProgress{Phase: "checking", ExtractLUID: in.ExtractLUID}
 	if err := workflow.SetQueryHandler(ctx, RefreshProgressQuery, func() (RefreshProgress, error) {
 		return progress, nil
@@ -279,7 +279,7 @@ func (p *RefreshProgress) enter(ctx workflow.Context, phase string) {
 // ended.
 func refreshDetails(in activities.RefreshRequest, res activities.RefreshResult) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Refresh of %s %q (%s): **%s**", in.Kind, in.Name, in.ExtractLUID, res.Outcome)
+	fmt.Fprintf(&b, "Refresh of %s: **%s**", activities.ExtractLabel(in.Kind, in.Name, in.ExtractLUID, in.Exposure), res.Outcome)
 	if res.SkipReason != "" {
 		fmt.Fprintf(&b, "\n\nSkipped: %s", res.SkipReason)
 	}

@@ -12,10 +12,12 @@ func init() {
 	extensions = append(extensions, registerRefresh)
 }
 
-// registerRefresh registers ExposureRefreshWorkflow and the refresh
+// registerRefresh registers ExposureRefreshWorkflow, OnDemandRefreshWorkflow
+// and the refresh
 // activities under their stable names.
 func registerRefresh(w worker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflowWithOptions(ExposureRefreshWorkflow, workflow.RegisterOptions{Name: activities.ExposureRefreshWorkflowName})
+	w.RegisterWorkflowWithOptions(OnDemandRefreshWorkflow, workflow.RegisterOptions{Name: activities.OnDemandRefreshWorkflowName})
 
 	for name, fn := range map[string]any{
 		activities.FindStaleExtractsName:     acts.FindStaleExtracts,
@@ -24,6 +26,7 @@ func registerRefresh(w worker.Registry, acts *activities.Activities) {
 		activities.RequestExtractRefreshName: acts.RequestExtractRefresh,
 		activities.GetRefreshJobName:         acts.GetRefreshJob,
 		activities.CancelRefreshJobName:      acts.CancelRefreshJob,
+		activities.StartOnDemandRefreshName:  acts.StartOnDemandRefresh,
 	} {
 		w.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}

@@ -1,13 +1,16 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -268,14 +271,57 @@ func TestJobCompletedRefreshesStaleExtracts(t *testing.T) {
 		name := exposureName(t, s.exposuresFile, luids["3f2a9c10-1b7d-4e25-9a6c-0d8e7f6a5b02"])
 
 		// "Orders: Daily Sales" has no extract of its own and reads the
-		// shared data source, so that is what is refreshed.
-		out := s.mustStarter(ctx, "refresh", "--exposure", name)
+		// shared data source, so that is what is refreshed. The starter
+		// runs elsewhere, without the worker's state directory and
+		// exposures file: the worker resolves the name.
+		out := s.starterElsewhere(ctx, "refresh", "--exposure", name)
 
+		if out.code != 0 {
+			t.Fatalf("starter refresh --exposure %s exited %d\nstdout:\n%s\nstderr:\n%s", name, out.code, out.stdout, out.stderr)
+		}
 		if !strings.Contains(out.stdout, "datasource") || !strings.Contains(out.stdout, orders) || !strings.Contains(out.stdout, "succeeded") {
 			t.Errorf("starter refresh --exposure %s printed no successful refresh of data source %s:\n%s", name, orders, out.stdout)
 		}
+		if strings.Contains(out.stdout+out.stderr, "skipped") || strings.Contains(out.stderr, "note:") {
+			t.Errorf("starter refresh --exposure %s skipped or fell back:\nstdout:\n%s\nstderr:\n%s", name, out.stdout, out.stderr)
+		}
 		if got := tab.sim.Count(tableausim.KindRefresh); got != 4 {
 			t.Errorf("Tableau refresh requests = %d after the refresh by exposure name, want 4", got)
+		}
+	})
+
+	t.Run("unknown exposure name", func(t *testing.T) {
+		name := exposureName(t, s.exposuresFile, luids["3f2a9c10-1b7d-4e25-9a6c-0d8e7f6a5b02"])
+		typo := name[:len(name)-1]
+
+		out := s.starterElsewhere(ctx, "refresh", "--exposure", typo)
+
+		if out.code != 1 {
+			t.Errorf("exit code = %d, want 1\nstdout:\n%s\nstderr:\n%s", out.code, out.stdout, out.stderr)
+		}
+		want := fmt.Sprintf("starter refresh: unknown exposure %q", typo)
+		if !strings.Contains(out.stderr, want) || !strings.Contains(out.stderr, "did you mean "+name) {
+			t.Errorf("stderr = %q, want %q and a suggestion of %s", out.stderr, want, name)
+		}
+		if got := tab.sim.Count(tableausim.KindRefresh); got != 4 {
+			t.Errorf("Tableau refresh requests = %d after an unknown name, want still 4", got)
+		}
+	})
+
+	t.Run("exposure without extracts", func(t *testing.T) {
+		// "Supply costs" reads its tables live.
+		name := exposureName(t, s.exposuresFile, luids["3f2a9c10-1b7d-4e25-9a6c-0d8e7f6a5b04"])
+
+		out := s.starterElsewhere(ctx, "refresh", "--exposure", name)
+
+		if out.code != 0 {
+			t.Errorf("exit code = %d, want 0\nstdout:\n%s\nstderr:\n%s", out.code, out.stdout, out.stderr)
+		}
+		if !strings.HasPrefix(out.stdout, "Nothing to refresh: exposure "+name) || !strings.Contains(out.stdout, "only live connections") {
+			t.Errorf("stdout = %q, want a nothing to refresh line about live connections", out.stdout)
+		}
+		if got := tab.sim.Count(tableausim.KindRefresh); got != 4 {
+			t.Errorf("Tableau refresh requests = %d after an exposure without extracts, want still 4", got)
 		}
 	})
 
@@ -349,4 +395,36 @@ func TestConcurrentRunsShareOneRefresh(t *testing.T) {
 	if diff := cmp.Diff(map[string]int{clv: 1, orders: 1}, jobsByResource(t, tab.sim)); diff != "" {
 		t.Errorf("refresh jobs per extract (-want +got):\n%s", diff)
 	}
+}
+
+// starterElsewhere runs the starter as an operator would from another
+// machine: in an empty directory, with the Temporal settings and the task
+// queue but none of the worker's paths.
+func (s *stack) starterElsewhere(ctx context.Context, args ...string) result {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	var env []string
+	for _, kv := range s.env {
+		if !strings.HasPrefix(kv, "AUTOEXPOSURES_STATE_DIR=") && !strings.HasPrefix(kv, "AUTOEXPOSURES_EXPOSURES_FILE=") {
+			env = append(env, kv)
+		}
+	}
+	cmd := exec.CommandContext(ctx, suite.starterBin, args...)
+	cmd.Env = env
+	cmd.Dir = s.t.TempDir()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+
+	res := result{stdout: stdout.String(), stderr: stderr.String()}
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exitErr):
+		res.code = exitErr.ExitCode()
+	default:
+		s.t.Fatalf("running starter %s: %v", strings.Join(args, " "), err)
+	}
+	return res
 }
