@@ -37,6 +37,15 @@ const (
 	pollMax   = 5 * time.Minute
 )
 
+// tableauCallTimeout is the start-to-close timeout of the activities that
+// make one Tableau call: the read of the extract's refresh time, the
+// refresh request, the job status read and the cancel.
+// It fits one HTTP request with the Tableau client's own retries (about
+// 8 s of back-off over five attempts), and it bounds how long the workflow
+// waits for an activity that a stopped worker will never finish before it
+// retries the activity on another worker.
+const tableauCallTimeout = 30 * time.Second
+
 // Rate limits: Tableau's Retry-After is honoured as given; defaultRetryAfter
 // is used when Tableau gave none, and maxRateLimitWaits stops a refresh that
 // Tableau keeps refusing.
@@ -130,7 +139,7 @@ func checkRecentRefresh(ctx workflow.Context, in activities.RefreshRequest) stri
 	}
 	if len(in.WorkbookLUIDs) > 0 {
 		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-			StartToCloseTimeout: 2 * time.Minute,
+			StartToCloseTimeout: tableauCallTimeout,
 			RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 2 * time.Second, MaximumAttempts: 3},
 		})
 		var fresh activities.ExtractFreshness
@@ -161,7 +170,7 @@ func checkRecentRefresh(ctx workflow.Context, in activities.RefreshRequest) stri
 func requestRefresh(ctx workflow.Context, in activities.RefreshRequest, progress *RefreshProgress) (activities.RefreshStart, error) {
 	logger := workflow.GetLogger(ctx)
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 2 * time.Minute,
+		StartToCloseTimeout: tableauCallTimeout,
 		// A cancellation that arrives while Tableau queues the job waits for
 		// the request to end, so that the workflow learns the job and
 		// cancels it.
@@ -207,7 +216,7 @@ func requestRefresh(ctx workflow.Context, in activities.RefreshRequest, progress
 // pollFirst to pollMax until the job ends.
 func followJob(ctx workflow.Context, job activities.JobState, progress *RefreshProgress) (activities.JobState, error) {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
+		StartToCloseTimeout: tableauCallTimeout,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        5 * time.Second,
 			MaximumInterval:        time.Minute,
@@ -242,7 +251,7 @@ func cancelJob(ctx workflow.Context, in activities.RefreshRequest, jobID string)
 	logger := workflow.GetLogger(ctx)
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	dctx = workflow.WithActivityOptions(dctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
+		StartToCloseTimeout: tableauCallTimeout,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 2 * time.Second, MaximumAttempts: 5},
 	})
 
