@@ -68,6 +68,9 @@ func ExposureRefreshWorkflow(ctx workflow.Context, in activities.RefreshRequest)
 	}); err != nil {
 		return res, fmt.Errorf("registering the progress query: %w", err)
 	}
+	// However the workflow ends, no check is due any more, so the query
+	// that status reads after the end shows none.
+	defer func() { progress.NextCheckAt = time.Time{} }()
 	if in.ExtractLUID == "" || (in.Kind != activities.KindWorkbook && in.Kind != activities.KindDatasource) {
 		return res, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("invalid refresh request: extract LUID %q, kind %q; expected a LUID and kind workbook or datasource", in.ExtractLUID, in.Kind),
@@ -236,9 +239,13 @@ func followJob(ctx workflow.Context, job activities.JobState, progress *RefreshP
 		}
 		wait = min(2*wait, pollMax)
 
-		if err := workflow.ExecuteActivity(actx, activities.GetRefreshJobName, job.ID).Get(ctx, &job); err != nil {
+		// A fresh value, because decoding into job would keep the fields
+		// that the new state leaves out, such as a progress back to zero.
+		var next activities.JobState
+		if err := workflow.ExecuteActivity(actx, activities.GetRefreshJobName, job.ID).Get(ctx, &next); err != nil {
 			return job, err
 		}
+		job = next
 		progress.Polls++
 	}
 	progress.JobStatus, progress.JobProgress = job.Status, job.Progress
