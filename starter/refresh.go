@@ -15,7 +15,7 @@ import (
 	"github.com/autoexposures/autoexposures/activities"
 )
 
-// runRefresh asks the worker to refresh the extracts of an exposure, a
+// runRefresh requests that the worker refresh the extracts of an exposure, a
 // workbook or a data source. The worker resolves the target against its own
 // snapshot and exposures file, so the starter needs only the Temporal
 // settings and the task queue, wherever it runs.
@@ -73,14 +73,14 @@ func requestRefresh(ctx context.Context, c client.Client, taskQueue string, in a
 		// The request only starts refreshes; if no worker takes it in this
 		// time, the operator learns so instead of waiting an hour.
 		WorkflowExecutionTimeout: 5 * time.Minute,
-		StaticSummary:            "Resolve and start an on-demand refresh",
+		StaticSummary:            onDemandSummary(in),
 	}, activities.OnDemandRefreshWorkflowName, in)
 	if err != nil {
 		fmt.Fprintf(stderr, "starter refresh: starting %s: %v\n", id, err)
 		return exitFailure
 	}
-	var req activities.OnDemandRefreshResult
-	if err := run.Get(ctx, &req); err != nil {
+	var resolved activities.OnDemandRefreshResult
+	if err := run.Get(ctx, &resolved); err != nil {
 		var execErr *temporal.WorkflowExecutionError
 		if errors.As(err, &execErr) {
 			fmt.Fprintf(stderr, "starter refresh: %s\n", failureMessage(err))
@@ -89,15 +89,15 @@ func requestRefresh(ctx context.Context, c client.Client, taskQueue string, in a
 		return reportWaitError(stderr, "refresh", id, timeout, err)
 	}
 
-	for _, n := range req.Notes {
+	for _, n := range resolved.Notes {
 		fmt.Fprintf(stderr, "starter refresh: note: %s\n", n)
 	}
-	if req.NothingToRefresh != "" {
-		fmt.Fprintf(stdout, "Nothing to refresh: %s.\n", req.NothingToRefresh)
+	if resolved.NothingToRefresh != "" {
+		fmt.Fprintf(stdout, "Nothing to refresh: %s.\n", resolved.NothingToRefresh)
 		return exitOK
 	}
-	fmt.Fprintf(stdout, "Refreshing %s: %d extract(s).\n", req.Target, len(req.Refreshes))
-	for _, r := range req.Refreshes {
+	fmt.Fprintf(stdout, "Refreshing %s: %d extract(s).\n", resolved.Target, len(resolved.Refreshes))
+	for _, r := range resolved.Refreshes {
 		verb := "Started"
 		if r.Joined {
 			verb = "Joined the running"
@@ -109,7 +109,7 @@ func requestRefresh(ctx context.Context, c client.Client, taskQueue string, in a
 	}
 
 	code := exitOK
-	for _, r := range req.Refreshes {
+	for _, r := range resolved.Refreshes {
 		var res activities.RefreshResult
 		if err := c.GetWorkflow(ctx, r.WorkflowID, r.RunID).Get(ctx, &res); err != nil {
 			code = reportWaitError(stderr, "refresh", r.WorkflowID, timeout, err)
@@ -123,16 +123,29 @@ func requestRefresh(ctx context.Context, c client.Client, taskQueue string, in a
 	return code
 }
 
+// onDemandSummary is the Web UI summary of an on-demand refresh request,
+// which names the target as the operator gave it.
+func onDemandSummary(in activities.OnDemandRefreshInput) string {
+	switch {
+	case in.Exposure != "":
+		return "Refresh the extracts of exposure " + in.Exposure + " on demand"
+	case in.WorkbookLUID != "":
+		return "Refresh the extracts of workbook " + in.WorkbookLUID + " on demand"
+	default:
+		return "Refresh data source " + in.DatasourceLUID + " on demand"
+	}
+}
+
 // onDemandWorkflowID returns a new ID for an on-demand refresh request.
 // The refreshes it starts keep their refresh-<LUID> IDs.
 func onDemandWorkflowID() string {
 	b := make([]byte, 6)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	_, _ = rand.Read(b) // crypto/rand.Read returns no error since Go 1.24
 	return "ondemand-refresh-" + hex.EncodeToString(b)
 }
 
-// writeRefreshResult prints one refresh's outcome; a skipped refresh says
-// why on the same line.
+// writeRefreshResult prints one refresh's outcome. A skipped refresh gives
+// the reason on the same line.
 func writeRefreshResult(w io.Writer, res activities.RefreshResult) {
 	fmt.Fprintf(w, "%s: %s", activities.ExtractLabel(res.Kind, res.Name, res.ExtractLUID, res.Exposure), res.Outcome)
 	switch {

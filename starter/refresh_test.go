@@ -74,3 +74,19 @@ func TestWriteRefreshResult(t *testing.T) {
 		})
 	}
 }
+
+func TestOnDemandSummary(t *testing.T) {
+	tests := []struct {
+		in   activities.OnDemandRefreshInput
+		want string
+	}{
+		{activities.OnDemandRefreshInput{Exposure: "orders_daily"}, "Refresh the extracts of exposure orders_daily on demand"},
+		{activities.OnDemandRefreshInput{WorkbookLUID: "b2"}, "Refresh the extracts of workbook b2 on demand"},
+		{activities.OnDemandRefreshInput{DatasourceLUID: "d5"}, "Refresh data source d5 on demand"},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, onDemandSummary(tt.in)); diff != "" {
+			t.Errorf("summary of %+v (-want +got):\n%s", tt.in, diff)
+		}
+	}
+}
