@@ -39,11 +39,12 @@ const (
 
 // tableauCallTimeout is the start-to-close timeout of the activities that
 // make one Tableau call: the read of the extract's refresh time, the
-// refresh request, the job status read and the cancel.
-// It fits one HTTP request with the Tableau client's own retries (about
-// 8 s of back-off over five attempts), and it bounds how long the workflow
-// waits for an activity that a stopped worker will never finish before it
-// retries the activity on another worker.
+// refresh request, the job status read and the cancel. It fits a quick
+// request with the Tableau client's own retries, whose back-off adds up to
+// about 8 s over five attempts. It also bounds how long a call that a
+// stopped worker never finishes holds up the refresh before it is retried.
+// NOTE: a single request may run up to TABLEAU_REQUEST_TIMEOUT (60 s by
+// default), so a Tableau that slow times out here and is retried.
 const tableauCallTimeout = 30 * time.Second
 
 // Rate limits: Tableau's Retry-After is honoured as given; defaultRetryAfter
