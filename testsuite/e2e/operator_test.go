@@ -185,8 +185,11 @@ func TestCollectionsSetCreatesSchedule(t *testing.T) {
 	ctx := context.Background()
 	tab := startTableau(t, demoSite(t))
 	s := newStack(t, tab.config())
+	// collections set --no-wait still waits until the sync has listed the
+	// workbooks of every name, so that a wrong name never reaches the
+	// schedule; that listing needs a worker.
+	s.startWorker()
 
-	// No worker: the sync is only started, which is all --no-wait needs.
 	res := s.mustStarter(ctx, "collections", "set", "--no-wait", "Exec dashboards,Ops: weekly review")
 	for _, want := range []string{
 		"Created schedule " + s.taskQueue + "-schedule (daily at 06:00 UTC",
