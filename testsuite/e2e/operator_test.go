@@ -46,12 +46,13 @@ func TestScheduleCreatedThenUpdated(t *testing.T) {
 	}
 
 	// Running it again with another time updates the same schedule and
-	// keeps the selection, which no flag named.
+	// keeps the time zone, catch-up window and selection, which no flag
+	// named.
 	updated := s.mustStarter(ctx, "schedule", "--at", "18:05")
 	if !strings.Contains(updated.stdout, "updated") {
 		t.Errorf("second schedule run did not update the schedule:\n%s", updated.stdout)
 	}
-	for _, want := range []string{"daily at 18:05 UTC", "collections Exec dashboards", "overlapping runs skipped"} {
+	for _, want := range []string{"daily at 18:05 Europe/Paris", "catch-up window 2h0m0s", "collections Exec dashboards", "overlapping runs skipped"} {
 		if !strings.Contains(updated.stdout, want) {
 			t.Errorf("updated schedule output does not contain %q:\n%s", want, updated.stdout)
 		}
