@@ -154,7 +154,7 @@ func resultSummary(ctx context.Context, conn *connection, typeName, id, runID st
 }
 
 func refreshResultLine(r activities.RefreshResult) string {
-	line := fmt.Sprintf("refresh of %s %q (%s): %s", r.Kind, r.Name, r.ExtractLUID, r.Outcome)
+	line := fmt.Sprintf("refresh of %s: %s", activities.ExtractLabel(string(r.Kind), r.Name, r.ExtractLUID, r.Exposure), r.Outcome)
 	if r.SkipReason != "" {
 		line += ": " + r.SkipReason
 	}
