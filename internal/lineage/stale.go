@@ -276,7 +276,7 @@ func lastRefreshTimes(snap *tableau.Snapshot) map[string]*time.Time {
 	return out
 }
 
-// upstreamGraph answers, for any node, what the run did upstream of it.
+// upstreamGraph records, for any node, what the run did upstream of it.
 type upstreamGraph struct {
 	nodes     map[string]*dbt.Node
 	rebuilt   map[string]time.Time

@@ -10,10 +10,10 @@ import (
 // when a field changes meaning; added fields keep the version.
 const SnapshotFormatVersion = 1
 
-// Snapshot is what the client read from one Tableau site: the selected
-// workbooks with their lineage, the published data sources they use and the
-// site's collections. Its JSON form is documented in docs/snapshot.md; it is
-// what the store keeps and what the simulator is seeded from.
+// Snapshot is one read of a Tableau site: the selected workbooks with their
+// lineage, the published data sources they use and the site's collections.
+// The store keeps its JSON form, documented in docs/snapshot.md, and the
+// simulator is seeded from the same form.
 type Snapshot struct {
 	FormatVersion int `json:"formatVersion"`
 	// ServerURL is the server's base URL, without a trailing slash.
@@ -22,7 +22,7 @@ type Snapshot struct {
 	// empty for the default site of Tableau Server.
 	Site     string `json:"site"`
 	SiteLUID string `json:"siteLuid,omitempty"`
-	// Selection says which workbooks were asked for.
+	// Selection is the selection the sync requested.
 	Selection Selection `json:"selection"`
 
 	Collections          []Collection          `json:"collections,omitempty"`
