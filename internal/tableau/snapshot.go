@@ -34,8 +34,8 @@ type Snapshot struct {
 // that kind; all three empty selects every workbook on the site.
 type Selection struct {
 	// Collections holds collection names or LUIDs.
-	Collections  []string `json:"collections,omitempty"`
-	Projects     []string `json:"projects,omitempty"`
+	Collections   []string `json:"collections,omitempty"`
+	Projects      []string `json:"projects,omitempty"`
 	WorkbookLUIDs []string `json:"workbookLuids,omitempty"`
 }
 
@@ -98,9 +98,9 @@ type EmbeddedDatasource struct {
 	HasExtracts bool   `json:"hasExtracts,omitempty"`
 	// ExtractLastRefreshTime is nil when the extract was never refreshed or
 	// the data source is live.
-	ExtractLastRefreshTime *time.Time     `json:"extractLastRefreshTime,omitempty"`
-	UpstreamTables         []Table        `json:"upstreamTables,omitempty"`
-	CustomSQL              []CustomSQL    `json:"customSql,omitempty"`
+	ExtractLastRefreshTime *time.Time  `json:"extractLastRefreshTime,omitempty"`
+	UpstreamTables         []Table     `json:"upstreamTables,omitempty"`
+	CustomSQL              []CustomSQL `json:"customSql,omitempty"`
 }
 
 // PublishedDatasource is a data source published on its own and shared by
