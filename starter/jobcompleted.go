@@ -22,6 +22,7 @@ func runJobCompleted(ctx context.Context, args []string, stdout, stderr io.Write
 	runID := fs.String("run-id", "", "ID of the dbt production run, such as its invocation_id or the orchestrator's run ID (required)")
 	manifest := fs.String("manifest", "", "manifest.json of the run: a path the worker can read or an http(s) URL (required)")
 	runResults := fs.String("run-results", "", "run_results.json of the run, for extract refreshes: a path the worker can read or an http(s) URL")
+	allowProjectChange := fs.Bool("allow-project-change", false, "accept a manifest of another dbt project than the latest one; every exposure of the old project is replaced")
 	noWait := fs.Bool("no-wait", false, "print the workflow ID and exit without waiting for the summary")
 	timeout := fs.Duration("timeout", 30*time.Minute, "how long to wait for the summary; the workflow goes on after the starter gives up")
 	if code, ok := parseFlags(fs, args, 0); !ok {
@@ -66,7 +67,12 @@ func runJobCompleted(ctx context.Context, args []string, stdout, stderr io.Write
 	defer conn.Close()
 	warnIfNoWorker(ctx, conn, "job-completed", stderr)
 
-	in := lineageInput{DbtRunID: *runID, ManifestLocation: manifestLocation, RunResultsLocation: runResultsLocation}
+	in := lineageInput{
+		DbtRunID:           *runID,
+		ManifestLocation:   manifestLocation,
+		RunResultsLocation: runResultsLocation,
+		AllowProjectChange: *allowProjectChange,
+	}
 	// A notice for a run in progress attaches to it, and a notice for a
 	// finished run returns that run's result. Only a run that failed, was
 	// cancelled or was terminated is processed again.

@@ -22,6 +22,9 @@ type JobLineageInput struct {
 	// is found stale.
 	ManifestLocation   string
 	RunResultsLocation string `json:",omitempty"`
+	// AllowProjectChange accepts a manifest of another dbt project than
+	// the latest one, which replaces every exposure of that project.
+	AllowProjectChange bool `json:",omitempty"`
 }
 
 // JobLineageResult summarizes a post-job run.
@@ -64,6 +67,7 @@ func JobLineageWorkflow(ctx workflow.Context, in JobLineageInput) (JobLineageRes
 		DbtRunID:           in.DbtRunID,
 		ManifestLocation:   in.ManifestLocation,
 		RunResultsLocation: in.RunResultsLocation,
+		AllowProjectChange: in.AllowProjectChange,
 	}).Get(ctx, &loaded)
 	if err != nil {
 		return res, t.fail(fmt.Errorf("loading dbt artifacts: %w", err))

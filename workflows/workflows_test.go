@@ -353,6 +353,22 @@ func TestJobLineageWorkflow(t *testing.T) {
 			},
 		},
 		{
+			name:     "project change passed to the loader",
+			in:       JobLineageInput{DbtRunID: "run-44", ManifestLocation: "/dbt/target/manifest.json", AllowProjectChange: true},
+			snapshot: oldSnapshot,
+			wantCalls: []any{
+				activities.LoadArtifactsInput{DbtRunID: "run-44", ManifestLocation: "/dbt/target/manifest.json", AllowProjectChange: true},
+				activities.SetLatestInput{Kind: store.KindManifest, Ref: manifestRef},
+				"latest snapshot",
+				activities.ComputeExposuresInput{DbtRunID: "run-44", Manifest: manifestRef, Snapshot: oldSnapshot},
+			},
+			want: JobLineageResult{
+				DbtRunID: "run-44", Manifest: manifestRef, Snapshot: oldSnapshot,
+				Exposures: computed,
+				Summary:   "dbt run run-44: 3 exposures: 1 added, 1 changed, 0 removed; 2 unmatched tables",
+			},
+		},
+		{
 			name:     "no snapshot runs child sync",
 			in:       manifestOnly,
 			snapshot: store.Ref{},
