@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/autoexposures/autoexposures/activities"
@@ -179,4 +180,36 @@ func waitForRefreshPhase(t *testing.T, h *harness, id, phase string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+func TestDevServerOnDemandRefresh(t *testing.T) {
+	h := startHarness(t, refreshDevSite(t), 100)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	// With no snapshot in the store the worker refreshes the workbook
+	// itself, as `starter refresh --workbook` does on a new deployment.
+	id := "ondemand-refresh-devserver"
+	in := activities.OnDemandRefreshInput{WorkbookLUID: devOrdersLUID}
+	run, err := h.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: testTaskQueue},
+		activities.OnDemandRefreshWorkflowName, in)
+	if err != nil {
+		t.Fatalf("starting %s: %v", id, err)
+	}
+	var res activities.OnDemandRefreshResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatalf("on-demand refresh failed: %v", err)
+	}
+
+	if len(res.Refreshes) != 1 || res.Refreshes[0].ExtractLUID != devOrdersLUID {
+		t.Fatalf("refreshes = %+v, want one of workbook %s", res.Refreshes, devOrdersLUID)
+	}
+	var refreshed activities.RefreshResult
+	if err := h.client.GetWorkflow(ctx, res.Refreshes[0].WorkflowID, res.Refreshes[0].RunID).Get(ctx, &refreshed); err != nil {
+		t.Fatalf("refresh workflow %s failed: %v", res.Refreshes[0].WorkflowID, err)
+	}
+	if refreshed.Outcome != activities.OutcomeSucceeded {
+		t.Errorf("refresh outcome %q (%s), want succeeded", refreshed.Outcome, refreshed.SkipReason)
+	}
+	h.checkHistory(t, id, "ondemand_refresh.json")
 }

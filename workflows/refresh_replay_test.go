@@ -28,3 +28,16 @@ func TestReplayRefreshHistories(t *testing.T) {
 		})
 	}
 }
+
+// TestReplayOnDemandRefreshHistory replays an on-demand refresh recorded by
+// TestDevServerOnDemandRefresh.
+func TestReplayOnDemandRefreshHistory(t *testing.T) {
+	replayer := worker.NewWorkflowReplayer()
+	replayer.RegisterWorkflowWithOptions(OnDemandRefreshWorkflow, workflow.RegisterOptions{Name: activities.OnDemandRefreshWorkflowName})
+
+	err := replayer.ReplayWorkflowHistoryFromJSONFile(nil, filepath.Join("testdata", "ondemand_refresh.json"))
+
+	if err != nil {
+		t.Errorf("replaying ondemand_refresh.json: %v", err)
+	}
+}
