@@ -61,22 +61,11 @@ func readLineageOptions(ctx workflow.Context) workflow.Context {
 }
 
 // loadArtifactsOptions fits downloading and checking a manifest that may be
-// hundreds of megabytes; the download heartbeats as bytes arrive, and the
-// decoding from a ticker, so a stalled download times out after
-// HeartbeatTimeout.
+// hundreds of megabytes. The download heartbeats as bytes arrive and the
+// decoding from a ticker, and the activity cancels a download that stalls,
+// so a dead worker or a hung server ends an attempt within a minute.
 func loadArtifactsOptions(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Minute,
-		HeartbeatTimeout:    HeartbeatTimeout,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        2 * time.Second,
-			BackoffCoefficient:     2,
-			MaximumInterval:        time.Minute,
-			MaximumAttempts:        10,
-			NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
-		},
-		Summary: "load the dbt artifacts into the store",
-	})
+	return heartbeatingStepOptions(ctx, "load the dbt artifacts into the store")
 }
 
 // computeOptions fits matching and writing the outputs, which take seconds
@@ -84,6 +73,13 @@ func loadArtifactsOptions(ctx workflow.Context) workflow.Context {
 // release the compute lock. The activity heartbeats while it waits and
 // computes. Retries cover a full disk or a file locked for a moment.
 func computeOptions(ctx workflow.Context) workflow.Context {
+	return heartbeatingStepOptions(ctx, "compute and write the exposures")
+}
+
+// heartbeatingStepOptions gives a step of up to 30 minutes that heartbeats
+// throughout: a killed worker is noticed after HeartbeatTimeout, and ten
+// attempts with back-off up to a minute outlast a short outage.
+func heartbeatingStepOptions(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Minute,
 		HeartbeatTimeout:    HeartbeatTimeout,
@@ -94,7 +90,7 @@ func computeOptions(ctx workflow.Context) workflow.Context {
 			MaximumAttempts:        10,
 			NonRetryableErrorTypes: activities.NonRetryableErrorTypes,
 		},
-		Summary: "compute and write the exposures",
+		Summary: summary,
 	})
 }
 
