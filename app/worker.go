@@ -20,7 +20,7 @@ import (
 // WorkerOptions returns the worker options the worker process uses.
 //
 // WorkerStopTimeout is how long a stopping worker lets running activities
-// finish before cancelling them; a cancelled lineage read resumes from its
+// finish before cancelling them. A cancelled lineage read resumes from its
 // last heartbeat on the next worker, so waiting longer gains little.
 //
 // MaxHeartbeatThrottleInterval bounds how long the SDK holds back heartbeat

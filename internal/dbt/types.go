@@ -41,7 +41,7 @@ const (
 	ResourceExposure = "exposure"
 )
 
-// Quoting says which parts of a relation name are quoted. A nil field means
+// Quoting records which parts of a relation name are quoted. A nil field means
 // the adapter's default.
 type Quoting struct {
 	Database   *bool

@@ -148,8 +148,9 @@ func (c *Client) graphQLError(resp *http.Response, body []byte, s *session) erro
 			code = ge.Extensions.Code
 		}
 		kind := graphQLKind(code, ge.Message)
-		// The most telling error decides the kind: a node limit or a rate
-		// limit shows better what to do than a generic failure does.
+		// The highest-ranked error decides the kind, because a node limit or
+		// a rate limit tells the caller how to recover and a generic failure
+		// does not.
 		if e.Kind == nil || graphQLRank(kind) > graphQLRank(e.Kind) {
 			e.Kind, e.Code = kind, code
 		}

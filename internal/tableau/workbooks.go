@@ -48,7 +48,7 @@ type ReadResult struct {
 // its workbook LUIDs. A snapshot therefore records the same membership for a
 // workbook however the workbook was selected. On a site that does not serve the collections methods it
 // logs that once and returns no collections, unless the selection names
-// collections: then it fails with a non-retryable ErrNotFound that says so.
+// collections: then it fails with a non-retryable ErrNotFound that explains this.
 func (c *Client) ListWorkbooks(ctx context.Context, sel Selection) ([]WorkbookRef, []Collection, error) {
 	site, err := c.siteCollections(ctx)
 	if notServed(err) {

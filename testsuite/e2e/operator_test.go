@@ -188,7 +188,7 @@ func TestCollectionsSetCreatesSchedule(t *testing.T) {
 	s := newStack(t, tab.config())
 	// collections set --no-wait still waits until the sync has listed the
 	// workbooks of every name, so that a wrong name never reaches the
-	// schedule; that listing needs a worker.
+	// schedule. That listing needs a worker.
 	s.startWorker()
 
 	res := s.mustStarter(ctx, "collections", "set", "--no-wait", "Exec dashboards,Ops: weekly review")

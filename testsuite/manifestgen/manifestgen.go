@@ -18,7 +18,7 @@
 // with n from 0 to Models-1 (or Sources-1). Model n is named model_<n> in
 // dbt too, in the project's package. Every 100th model (n mod 100 = 99) is
 // ephemeral and every 1,000th (n mod 1000 = 999) is disabled and written to
-// the manifest's disabled section: ModelState says which, and neither has a
+// the manifest's disabled section: ModelState returns which, and neither has a
 // relation to match.
 package manifestgen
 
